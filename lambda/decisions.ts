@@ -1,0 +1,137 @@
+/**
+ * The handler's decisions, as pure functions of data: what to write, what a record status means,
+ * which token to send. The AWS calls in `service-catalog.ts` are a thin layer around these.
+ */
+import { createHash } from 'node:crypto';
+import { PROPERTY_KEYS, type PropertyKey } from '../lib/rules';
+
+/** What the handler does with a Service Catalog record status. */
+export type RecordOutcome = 'succeeded' | 'failed' | 'waiting' | 'unrecognised';
+
+/**
+ * The one decision on DescribeRecord's RecordDetail.Status. CREATED, IN_PROGRESS and
+ * IN_PROGRESS_IN_ERROR are not final; a status the API did not document keeps the waiter going
+ * (and is logged by the caller), since failing a deploy on a new benign status would be worse.
+ */
+export function recordOutcome(status: string | undefined): RecordOutcome {
+  switch (status) {
+    case 'SUCCEEDED':
+      return 'succeeded';
+    case 'FAILED':
+      return 'failed';
+    case 'CREATED':
+    case 'IN_PROGRESS':
+    case 'IN_PROGRESS_IN_ERROR':
+      return 'waiting';
+    default:
+      return 'unrecognised';
+  }
+}
+
+/** Owner and launch role of a product as Service Catalog reports them ('' for none). */
+export type PropertyValues = Record<PropertyKey, string>;
+
+/** A restore that cannot happen because there is no prior value to put back. */
+export interface SkippedRestore {
+  /** The key that stays as it is. */
+  readonly key: PropertyKey;
+  /** The value it keeps. */
+  readonly current: string;
+}
+
+/** The write one event needs: only the keys whose value must change. */
+export interface ChangePlan {
+  /** Keys to send in ProvisionedProductProperties, with their new values. Empty: no write call. */
+  readonly write: Partial<PropertyValues>;
+  /** Keys that should be restored but have no prior value (the product had no launch role). */
+  readonly skipped: readonly SkippedRestore[];
+}
+
+/**
+ * Plans Create, Update and replacement: apply every desired key, and restore to its prior value
+ * every key that was managed before (`previouslyManaged`) and is not now. Keys whose current value
+ * already equals the target are left out, so an event with nothing to change makes no write call.
+ */
+export function planApply(
+  desired: Partial<PropertyValues>,
+  previouslyManaged: readonly PropertyKey[],
+  priors: PropertyValues,
+  current: PropertyValues,
+): ChangePlan {
+  const dropped = previouslyManaged.filter((key) => desired[key] === undefined);
+  const restore = planRestore(dropped, priors, current);
+  return {
+    write: { ...restore.write, ...onlyDifferent(desired, current) },
+    skipped: restore.skipped,
+  };
+}
+
+/** Plans Delete (and dropped keys): put each managed key back to its prior value. */
+export function planRestore(managed: readonly PropertyKey[], priors: PropertyValues, current: PropertyValues): ChangePlan {
+  const targets: Partial<PropertyValues> = {};
+  const skipped: SkippedRestore[] = [];
+  for (const key of PROPERTY_KEYS.filter((k) => managed.includes(k))) {
+    if (priors[key] === '') {
+      if (current[key] !== '') skipped.push({ key, current: current[key] });
+    } else {
+      targets[key] = priors[key];
+    }
+  }
+  return { write: onlyDifferent(targets, current), skipped };
+}
+
+function onlyDifferent(targets: Partial<PropertyValues>, current: PropertyValues): Partial<PropertyValues> {
+  const out: Partial<PropertyValues> = {};
+  for (const key of PROPERTY_KEYS) {
+    const value = targets[key];
+    if (value !== undefined && value !== current[key]) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * The IdempotencyToken for the write one CloudFormation request makes. Derived from the RequestId
+ * (the same on every redelivery of an event) and the product id, hashed so that it always matches
+ * the API's `[a-zA-Z0-9][a-zA-Z0-9_-]*`, 1–128.
+ */
+export function idempotencyToken(requestId: string, productId: string): string {
+  return createHash('sha256').update(`${requestId}|${productId}`).digest('hex');
+}
+
+/** One entry of a record's RecordErrors. */
+export interface RecordError {
+  readonly Code?: string;
+  readonly Description?: string;
+}
+
+/** The message that fails a deploy when the record fails, carrying the record's own errors. */
+export function recordFailedMessage(
+  action: string,
+  productId: string,
+  recordId: string,
+  errors: readonly RecordError[] | undefined,
+): string {
+  const details = (errors ?? []).map((e) => `${e.Code ?? 'UnknownCode'}: ${e.Description ?? '(no description)'}`);
+  const text = details.length > 0 ? details.join('; ') : 'the record reported no RecordErrors';
+  return `Service Catalog record ${recordId} for provisioned product ${productId} FAILED while ${action}: ${text}. See the record with \`aws servicecatalog describe-record --id ${recordId}\`.`;
+}
+
+/** The keys a set of properties manages, in a stable order. */
+export function managedKeys(properties: Partial<Record<PropertyKey, string>>): PropertyKey[] {
+  return PROPERTY_KEYS.filter((k) => properties[k] !== undefined);
+}
+
+/** Whether a plan writes anything. */
+export function hasWrites(plan: ChangePlan): boolean {
+  return Object.keys(plan.write).length > 0;
+}
+
+/**
+ * How long to wait before the next DescribeRecord (or write retry), or `undefined` to hand back to
+ * the waiter. Every invocation makes at least one poll (`polls === 0` gets a delay even past the
+ * deadline: 0 when there is no time for a full interval), and never more than one per interval.
+ */
+export function nextPollDelay(now: number, deadline: number, intervalMs: number, polls: number): number | undefined {
+  if (now + intervalMs <= deadline) return intervalMs;
+  return polls === 0 ? 0 : undefined;
+}

@@ -1,0 +1,1 @@
+export { AcceptLanguage, Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from './provisioned-product-properties';
