@@ -1,0 +1,194 @@
+import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AcceptLanguage, Owner, ProvisionedProductProperties } from '../lib';
+
+const OWNER = 'arn:aws:iam::123456789012:role/PlatformAdmin';
+const LAUNCH = 'arn:aws:iam::123456789012:role/ServiceCatalogLaunch';
+
+function stack(): Stack {
+  return new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+}
+
+describe('the custom resource', () => {
+  test('carries the product id, the managed keys, the language and restoreOnDelete', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', {
+      provisionedProductId: 'pp-abcd1234efgh5',
+      owner: Owner.fromArn(OWNER),
+      launchRole: iam.Role.fromRoleArn(s, 'Launch', LAUNCH),
+      acceptLanguage: AcceptLanguage.JAPANESE,
+      restoreOnDelete: false,
+    });
+    Template.fromStack(s).hasResourceProperties('Custom::ProvisionedProductProperties', {
+      ProvisionedProductId: 'pp-abcd1234efgh5',
+      ProvisionedProductProperties: { OWNER, LAUNCH_ROLE: LAUNCH },
+      AcceptLanguage: 'jp',
+      RestoreOnDelete: 'false',
+    });
+  });
+
+  test('manages only the keys given: owner alone sends no LAUNCH_ROLE, and restoreOnDelete defaults to true', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    Template.fromStack(s).hasResourceProperties('Custom::ProvisionedProductProperties', {
+      ProvisionedProductProperties: { OWNER, LAUNCH_ROLE: Match.absent() },
+      RestoreOnDelete: 'true',
+      AcceptLanguage: Match.absent(),
+    });
+  });
+
+  test('Owner.fromRole and Owner.fromUser take the principal ARN, tokens included', () => {
+    const s = stack();
+    const role = new iam.Role(s, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
+    const user = new iam.User(s, 'Alice');
+    new ProvisionedProductProperties(s, 'ByRole', { provisionedProductId: 'pp-1', owner: Owner.fromRole(role) });
+    new ProvisionedProductProperties(s, 'ByUser', { provisionedProductId: 'pp-2', owner: Owner.fromUser(user) });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('Custom::ProvisionedProductProperties', {
+      ProvisionedProductId: 'pp-1',
+      ProvisionedProductProperties: { OWNER: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Admin'), 'Arn'] } },
+    });
+    t.hasResourceProperties('Custom::ProvisionedProductProperties', {
+      ProvisionedProductId: 'pp-2',
+      ProvisionedProductProperties: { OWNER: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Alice'), 'Arn'] } },
+    });
+  });
+
+  test('exposes recordId, previousOwnerArn and previousLaunchRoleArn as attributes', () => {
+    const s = stack();
+    const p = new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    expect(s.resolve(p.recordId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Ownership/), 'RecordId'] });
+    expect(s.resolve(p.previousOwnerArn)).toEqual({ 'Fn::GetAtt': [expect.any(String), 'PreviousOwnerArn'] });
+    expect(s.resolve(p.previousLaunchRoleArn)).toEqual({ 'Fn::GetAtt': [expect.any(String), 'PreviousLaunchRoleArn'] });
+  });
+});
+
+describe('the provider', () => {
+  test('one provider per stack: 50 instances have as many functions as 1', () => {
+    const count = (n: number) => {
+      const s = stack();
+      for (let i = 0; i < n; i++) new ProvisionedProductProperties(s, `P${i}`, { provisionedProductId: `pp-${i}`, owner: Owner.fromArn(OWNER) });
+      const t = Template.fromStack(s);
+      return [Object.keys(t.findResources('AWS::Lambda::Function')).length, Object.keys(t.findResources('AWS::StepFunctions::StateMachine')).length];
+    };
+    expect(count(50)).toEqual(count(1));
+    expect(count(1)).toEqual([5, 1]); // onEvent, isComplete, and the framework's onEvent, isComplete, onTimeout
+  });
+
+  test('handlers run Node.js 22 or newer on arm64, from the prebuilt bundle, logging to a group with retention', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    const t = Template.fromStack(s);
+    for (const handler of ['index.onEvent', 'index.isComplete']) {
+      const fns = t.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } });
+      const [fn] = Object.values(fns) as Array<{ Properties: Record<string, any> }>;
+      expect(fn).toBeDefined();
+      expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+    expect(Object.keys(t.findResources('Custom::LogRetention'))).toHaveLength(0);
+  });
+
+  test('IAM grants exactly the four Service Catalog actions, and PassRole only to Service Catalog', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    const t = Template.fromStack(s);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const sc = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('servicecatalog:')));
+    expect(sc).toHaveLength(1);
+    expect([sc[0].Action].flat().sort()).toEqual([
+      'servicecatalog:DescribeProvisionedProduct',
+      'servicecatalog:DescribeRecord',
+      'servicecatalog:SearchProvisionedProducts',
+      'servicecatalog:UpdateProvisionedProductProperties',
+    ]);
+    const pass = statements.filter((st: any) => [st.Action].flat().includes('iam:PassRole'));
+    expect(pass).toHaveLength(1);
+    expect(pass[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } });
+    expect(JSON.stringify(pass[0].Resource)).toContain(':role/*');
+  });
+
+  test('queryInterval and totalTimeout reach the waiter', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', {
+      provisionedProductId: 'pp-1',
+      owner: Owner.fromArn(OWNER),
+      queryInterval: Duration.seconds(10),
+      totalTimeout: Duration.minutes(20),
+    });
+    const [sm] = Object.values(Template.fromStack(s).findResources('AWS::StepFunctions::StateMachine')) as any[];
+    const definition = JSON.stringify(sm.Properties.DefinitionString);
+    expect(definition).toContain('\\"IntervalSeconds\\":10');
+    expect(definition).toContain('\\"MaxAttempts\\":120');
+  });
+
+  test('conflicting waiter settings in one stack are an error naming both instances', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'First', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER), queryInterval: Duration.seconds(10) });
+    new ProvisionedProductProperties(s, 'Same', { provisionedProductId: 'pp-2', owner: Owner.fromArn(OWNER), queryInterval: Duration.seconds(10) });
+    new ProvisionedProductProperties(s, 'Unset', { provisionedProductId: 'pp-3', owner: Owner.fromArn(OWNER) });
+    expect(
+      () => new ProvisionedProductProperties(s, 'Second', { provisionedProductId: 'pp-4', owner: Owner.fromArn(OWNER), queryInterval: Duration.seconds(3) }),
+    ).toThrow(/Test\/Second: queryInterval 3 seconds \(the provider has 10 seconds\).*came from Test\/First/);
+  });
+
+  test('waiter settings past CloudFormation limits are rejected', () => {
+    const s = stack();
+    expect(
+      () => new ProvisionedProductProperties(s, 'Long', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER), totalTimeout: Duration.hours(2) }),
+    ).toThrow(/totalTimeout 2 hours is over 1 hour/);
+  });
+});
+
+describe('synth-time validation', () => {
+  test.each([
+    [{ provisionedProductId: 'pp bad id', owner: Owner.fromArn(OWNER) }, /Test\/Bad: provisionedProductId "pp bad id" is not a provisioned product id/],
+    [{ provisionedProductId: 'pp-1', owner: Owner.fromArn('arn:aws:iam::123456789012:group/Admins') }, /owner "arn:aws:iam::123456789012:group\/Admins" is not an IAM user/],
+    [{ provisionedProductId: 'pp-1' }, /set at least one of owner and launchRole/],
+  ])('rejects %j', (props, message) => {
+    const s = stack();
+    expect(() => new ProvisionedProductProperties(s, 'Bad', props)).toThrow(message);
+  });
+
+  test('a user given as launch role is rejected', () => {
+    const s = stack();
+    const user = iam.User.fromUserArn(s, 'U', 'arn:aws:iam::123456789012:user/alice');
+    const asRole = { roleArn: user.userArn } as unknown as iam.IRole;
+    expect(() => new ProvisionedProductProperties(s, 'Bad', { provisionedProductId: 'pp-1', launchRole: asRole })).toThrow(
+      /launchRole "arn:aws:iam::123456789012:user\/alice" is not an IAM role ARN/,
+    );
+  });
+
+  test('owner and launch role from different accounts are rejected', () => {
+    const s = stack();
+    expect(
+      () =>
+        new ProvisionedProductProperties(s, 'Bad', {
+          provisionedProductId: 'pp-1',
+          owner: Owner.fromArn(OWNER),
+          launchRole: iam.Role.fromRoleArn(s, 'L', 'arn:aws:iam::999999999999:role/Launch'),
+        }),
+    ).toThrow(/account 123456789012 but launchRole .* account 999999999999/);
+  });
+
+  test('two instances naming the same literal product in one app fail synth, naming both paths', () => {
+    const app = new App();
+    const a = new Stack(app, 'A');
+    const b = new Stack(app, 'B');
+    new ProvisionedProductProperties(a, 'One', { provisionedProductId: 'pp-same', owner: Owner.fromArn(OWNER) });
+    new ProvisionedProductProperties(b, 'Two', { provisionedProductId: 'pp-same', owner: Owner.fromArn(OWNER) });
+    expect(() => app.synth()).toThrow(/\[A\/One\][^\n]*"pp-same" is also managed by B\/Two/);
+  });
+
+  test('token values are left to the handler', () => {
+    const s = stack();
+    const role = new iam.Role(s, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
+    new ProvisionedProductProperties(s, 'Tok', { provisionedProductId: Fn.importValue('SharedProductId'), owner: Owner.fromRole(role) });
+    Template.fromStack(s).hasResourceProperties('Custom::ProvisionedProductProperties', {
+      ProvisionedProductId: { 'Fn::ImportValue': 'SharedProductId' },
+    });
+  });
+});

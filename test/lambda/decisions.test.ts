@@ -1,0 +1,97 @@
+import { idempotencyToken, nextPollDelay, planApply, planRestore, recordFailedMessage, recordOutcome } from '../../lambda/decisions';
+
+const A = 'arn:aws:iam::123456789012:role/A';
+const B = 'arn:aws:iam::123456789012:role/B';
+const ORIGINAL_OWNER = 'arn:aws:iam::123456789012:user/alice';
+const priors = { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: A };
+
+describe('record status → action', () => {
+  test.each([
+    ['SUCCEEDED', 'succeeded'],
+    ['FAILED', 'failed'],
+    ['CREATED', 'waiting'],
+    ['IN_PROGRESS', 'waiting'],
+    ['IN_PROGRESS_IN_ERROR', 'waiting'],
+    ['SOMETHING_NEW', 'unrecognised'],
+    [undefined, 'unrecognised'],
+  ])('%s → %s', (status, outcome) => expect(recordOutcome(status)).toBe(outcome));
+});
+
+describe('planning Create and Update', () => {
+  test('create writes only the keys whose value differs', () => {
+    expect(planApply({ OWNER: B, LAUNCH_ROLE: A }, [], priors, priors).write).toEqual({ OWNER: B });
+  });
+
+  test('create where the product already has the values writes nothing', () => {
+    expect(planApply({ OWNER: ORIGINAL_OWNER }, [], priors, priors).write).toEqual({});
+  });
+
+  test('update that drops OWNER restores the prior owner', () => {
+    const current = { OWNER: B, LAUNCH_ROLE: B };
+    expect(planApply({ LAUNCH_ROLE: B }, ['OWNER', 'LAUNCH_ROLE'], priors, current).write).toEqual({ OWNER: ORIGINAL_OWNER });
+  });
+
+  test('update that adds LAUNCH_ROLE writes it and keeps the owner', () => {
+    const current = { OWNER: B, LAUNCH_ROLE: A };
+    expect(planApply({ OWNER: B, LAUNCH_ROLE: B }, ['OWNER'], priors, current).write).toEqual({ LAUNCH_ROLE: B });
+  });
+
+  test('dropping a launch role the product never had is skipped, not cleared', () => {
+    const plan = planApply({ OWNER: B }, ['OWNER', 'LAUNCH_ROLE'], { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: '' }, { OWNER: B, LAUNCH_ROLE: B });
+    expect(plan.write).toEqual({});
+    expect(plan.skipped).toEqual([{ key: 'LAUNCH_ROLE', current: B }]);
+  });
+});
+
+describe('planning Delete', () => {
+  test('restores each managed key to its prior value', () => {
+    expect(planRestore(['OWNER', 'LAUNCH_ROLE'], priors, { OWNER: B, LAUNCH_ROLE: B }).write).toEqual({ OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: A });
+  });
+
+  test('leaves keys it does not manage alone', () => {
+    expect(planRestore(['OWNER'], priors, { OWNER: B, LAUNCH_ROLE: B }).write).toEqual({ OWNER: ORIGINAL_OWNER });
+  });
+
+  test('after a half-done Create (write never applied) there is nothing to write', () => {
+    expect(planRestore(['OWNER', 'LAUNCH_ROLE'], priors, priors).write).toEqual({});
+  });
+
+  test('a product that had no launch role keeps the current one, reported as skipped', () => {
+    const plan = planRestore(['LAUNCH_ROLE'], { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: '' }, { OWNER: B, LAUNCH_ROLE: B });
+    expect(plan).toEqual({ write: {}, skipped: [{ key: 'LAUNCH_ROLE', current: B }] });
+  });
+});
+
+describe('idempotency token', () => {
+  test('is the same for a redelivered event and differs between requests and products', () => {
+    const t = idempotencyToken('7e0f2a3c-1111-2222-3333-444455556666', 'pp-1');
+    expect(t).toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556666', 'pp-1'));
+    expect(t).not.toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556667', 'pp-1'));
+    expect(t).not.toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556666', 'pp-2'));
+  });
+
+  test('always matches the API pattern, whatever the RequestId', () => {
+    for (const id of ['', 'weird id/with:chars', 'x'.repeat(500)]) expect(idempotencyToken(id, 'pp-1')).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$/);
+  });
+});
+
+describe('poll pacing', () => {
+  test('polls every interval until the deadline, then hands back to the waiter', () => {
+    expect(nextPollDelay(0, 10_000, 1_000, 3)).toBe(1_000);
+    expect(nextPollDelay(9_500, 10_000, 1_000, 3)).toBeUndefined();
+  });
+  test('an invocation past the window still checks the record once, at once', () => {
+    expect(nextPollDelay(20_000, 20_000, 1_000, 0)).toBe(0);
+    expect(nextPollDelay(20_000, 20_000, 1_000, 1)).toBeUndefined();
+  });
+});
+
+test('a failed record message carries every code and description, and the record id', () => {
+  const message = recordFailedMessage('setting OWNER=x', 'pp-1', 'rec-9', [
+    { Code: 'InvalidParameter', Description: 'Owner is not in this account' },
+    { Code: 'Other', Description: 'second' },
+  ]);
+  expect(message).toContain('rec-9');
+  expect(message).toContain('pp-1');
+  expect(message).toContain('InvalidParameter: Owner is not in this account; Other: second');
+});
