@@ -114,12 +114,11 @@ export function errorName(e: unknown): string {
  */
 export function isTransient(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  const meta = (e as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  const status = meta?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  if (/Throttl|TooManyRequests|RequestLimitExceeded|TimeoutError|RequestTimeout/.test(e.name)) return true;
-  const code = (e as { code?: string }).code;
-  return status === undefined && typeof code === 'string' && /^E[A-Z]+/.test(code);
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e.name);
+  // No HTTP status: the request never got an answer (reset, refused, timed out, hung up).
+  const code = (e as { code?: string }).code ?? '';
+  return /^E[A-Z]+$/.test(code) || /Timeout|Throttl|NetworkingError/.test(e.name) || /socket hang up|ECONN|ETIMEDOUT|EPIPE|EAI_AGAIN/.test(e.message);
 }
 
 /** Resolves after `ms` milliseconds. */

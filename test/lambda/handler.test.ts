@@ -1,0 +1,351 @@
+/**
+ * The handler's behaviour on every CloudFormation event, against a stateful fake Service Catalog
+ * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
+ * product's resulting owner and launch role, and the calls made.
+ */
+import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import type * as Handler from '../../lambda/index';
+
+const ACCOUNT = '123456789012';
+const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
+const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
+const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
+const LAUNCH_A = `arn:aws:iam::${ACCOUNT}:role/LaunchA`;
+const LAUNCH_B = `arn:aws:iam::${ACCOUNT}:role/LaunchB`;
+const CREATE_FAILED = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+
+let fake: FakeServiceCatalog;
+let handler: typeof Handler;
+let seq = 0;
+
+beforeAll(async () => {
+  fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SERVICE_CATALOG: fake.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    FAST_PATH_WINDOW_MS: '300',
+    POLL_INTERVAL_MS: '10',
+    SEARCH_ATTEMPTS: '3',
+    SEARCH_DELAY_MS: '5',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  handler = await import('../../lambda/index');
+});
+
+afterAll(() => fake.close());
+
+type Props = { id: string; owner?: string; launchRole?: string; restoreOnDelete?: string; acceptLanguage?: string };
+
+function resourceProperties(p: Props): Record<string, unknown> {
+  const map: Record<string, string> = {};
+  if (p.owner) map.OWNER = p.owner;
+  if (p.launchRole) map.LAUNCH_ROLE = p.launchRole;
+  return {
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+    ProvisionedProductId: p.id,
+    ProvisionedProductProperties: map,
+    ...(p.acceptLanguage ? { AcceptLanguage: p.acceptLanguage } : {}),
+    RestoreOnDelete: p.restoreOnDelete ?? 'true',
+  };
+}
+
+function event(
+  type: 'Create' | 'Update' | 'Delete',
+  props: Props,
+  extra: { physicalId?: string; old?: Props; requestId?: string } = {},
+): Handler.CustomResourceEvent {
+  return {
+    RequestType: type,
+    RequestId: extra.requestId ?? `req-${++seq}`,
+    LogicalResourceId: 'PlatformOwnership',
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Test/1',
+    PhysicalResourceId: extra.physicalId,
+    ResourceProperties: resourceProperties(props),
+    OldResourceProperties: extra.old ? resourceProperties(extra.old) : undefined,
+  };
+}
+
+/** Runs an event as the provider framework would: onEvent, then isComplete until done. */
+async function run(e: Handler.CustomResourceEvent, maxChecks = 200) {
+  const planned = await handler.onEvent(e);
+  const merged = { ...e, ...planned };
+  for (let i = 0; i < maxChecks; i++) {
+    const result = await handler.isComplete(merged);
+    if (result.IsComplete) return { physicalId: planned.PhysicalResourceId, data: result.Data, planned };
+  }
+  throw new Error('isComplete never completed');
+}
+
+/** Adds a product to the fake; `launchRole: null` for a product without one. */
+function product(id: string, owner = ALICE, launchRole: string | null = LAUNCH_A) {
+  fake.addProduct({ id, owner, launchRole: launchRole ?? undefined, account: ACCOUNT });
+  return id;
+}
+
+const state = (id: string) => {
+  const p = fake.product(id);
+  return { owner: p?.owner, launchRole: p?.launchRole };
+};
+const writes = (id: string) => fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input.ProvisionedProductId === id && c.outcome === 'ok');
+
+afterEach(() => {
+  fake.setFaults(undefined);
+  expect(fake.violations).toEqual([]);
+});
+
+describe('Create', () => {
+  test('sets owner and launch role, records the priors, and returns them with the record id', async () => {
+    const id = product('pp-create1');
+    const { physicalId, data } = await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
+    expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
+    expect(physicalId).toMatch(/^sc-ppp:v1\|pp-create1\|/);
+    expect(data).toEqual({ RecordId: expect.stringMatching(/.+/), PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A });
+    expect(fake.writesApplied(id)).toBe(1);
+  });
+
+  test('makes no write call when the product already has the values, and returns every attribute as a string', async () => {
+    const id = product('pp-create2', ADMIN, LAUNCH_B);
+    const { data } = await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
+    expect(writes(id)).toHaveLength(0);
+    expect(data).toEqual({ RecordId: '', PreviousOwnerArn: ADMIN, PreviousLaunchRoleArn: LAUNCH_B });
+  });
+
+  test('sends only the key that differs, with AcceptLanguage and a token derived from the RequestId', async () => {
+    const id = product('pp-create3');
+    await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_A, acceptLanguage: 'jp' }, { requestId: 'fixed-request' }));
+    const [call] = writes(id);
+    expect(call.input).toEqual({
+      ProvisionedProductId: id,
+      ProvisionedProductProperties: { OWNER: ADMIN },
+      IdempotencyToken: expect.stringMatching(/^[0-9a-f]{64}$/),
+      AcceptLanguage: 'jp',
+    });
+    // Deterministic: the same RequestId gives the same token.
+    const again = await handler.onEvent(event('Create', { id, owner: OPS }, { requestId: 'fixed-request' }));
+    expect(again.PlannedChange?.IdempotencyToken).toBe(call.input.IdempotencyToken);
+  });
+
+  test('invalid input fails before any call, naming the field and value', async () => {
+    const id = product('pp-create4');
+    const before = fake.calls.length;
+    await expect(handler.onEvent(event('Create', { id, owner: 'arn:aws:iam::123456789012:group/Admins' }))).rejects.toThrow(
+      /owner "arn:aws:iam::123456789012:group\/Admins" is not an IAM user/,
+    );
+    expect(fake.calls.length).toBe(before);
+  });
+
+  test('an unknown product fails with a message naming the id', async () => {
+    await expect(handler.onEvent(event('Create', { id: 'pp-doesnotexist', owner: ADMIN }))).rejects.toThrow(/"pp-doesnotexist" was not found/);
+  });
+
+  test('an owner from another account fails against the product, before any write', async () => {
+    const id = product('pp-create5');
+    await expect(handler.onEvent(event('Create', { id, owner: 'arn:aws:iam::999999999999:role/Other' }))).rejects.toThrow(
+      /account 999999999999, but provisioned product pp-create5 is in account 123456789012/,
+    );
+    expect(writes(id)).toHaveLength(0);
+  });
+
+  test('search lag is tolerated: the owner is read once the product shows up', async () => {
+    const id = product('pp-lag');
+    fake.setSearchLag(id, 2);
+    const { data } = await run(event('Create', { id, owner: ADMIN }));
+    expect(data.PreviousOwnerArn).toBe(ALICE);
+  });
+
+  test('a product busy with another change is retried, not failed', async () => {
+    const id = product('pp-busy');
+    fake.setBusy(id, 120);
+    await run(event('Create', { id, owner: ADMIN }));
+    expect(state(id).owner).toBe(ADMIN);
+    expect(fake.callsOf('UpdateProvisionedProductProperties').some((c) => c.outcome === 'InvalidStateException')).toBe(true);
+  });
+
+  test('a FAILED record fails the deploy with the record errors, and the values are unchanged', async () => {
+    const id = product('pp-recfail');
+    fake.planNextRecord({ fail: [{ Code: 'AccessDenied', Description: 'launch role cannot be assumed' }] });
+    await expect(run(event('Create', { id, launchRole: LAUNCH_B }))).rejects.toThrow(
+      /record .* for provisioned product pp-recfail FAILED while setting LAUNCH_ROLE=.*LaunchB: AccessDenied: launch role cannot be assumed/,
+    );
+    expect(state(id)).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
+  });
+
+  test('a redelivered onEvent settles the same physical id and true priors, and the change is applied once', async () => {
+    const id = product('pp-redeliver');
+    const e = event('Create', { id, owner: ADMIN });
+    const first = await handler.onEvent(e);
+    const second = await handler.onEvent(e);
+    expect(second).toEqual({ ...first, PlannedAt: expect.any(Number) });
+    // Both planned changes reach isComplete (two waiters at worst): one write is applied.
+    await handler.isComplete({ ...e, ...first });
+    await handler.isComplete({ ...e, ...second });
+    let done = false;
+    for (let i = 0; i < 100 && !done; i++) done = (await handler.isComplete({ ...e, ...second })).IsComplete;
+    expect(done).toBe(true);
+    expect(fake.writesApplied(id)).toBe(1);
+    expect(state(id).owner).toBe(ADMIN);
+  });
+});
+
+describe('Update', () => {
+  async function created(id: string, props: Omit<Props, 'id'>) {
+    const p = { id, ...props };
+    const { physicalId } = await run(event('Create', p));
+    return { physicalId, props: p };
+  }
+
+  test('changing the owner keeps the physical id and the priors captured at Create', async () => {
+    const id = product('pp-upd1');
+    const c = await created(id, { owner: ADMIN });
+    const u = await run(event('Update', { id, owner: OPS }, { physicalId: c.physicalId, old: c.props }));
+    expect(u.physicalId).toBe(c.physicalId);
+    expect(u.data.PreviousOwnerArn).toBe(ALICE);
+    expect(state(id).owner).toBe(OPS);
+  });
+
+  test('update that drops OWNER restores the prior owner', async () => {
+    const id = product('pp-upd2');
+    const c = await created(id, { owner: ADMIN, launchRole: LAUNCH_B });
+    await run(event('Update', { id, launchRole: LAUNCH_B }, { physicalId: c.physicalId, old: c.props }));
+    expect(state(id)).toEqual({ owner: ALICE, launchRole: LAUNCH_B });
+  });
+
+  test('update that adds LAUNCH_ROLE sets it, and Delete later restores the launch role from before Create', async () => {
+    const id = product('pp-upd3');
+    const c = await created(id, { owner: ADMIN });
+    await run(event('Update', { id, owner: ADMIN, launchRole: LAUNCH_B }, { physicalId: c.physicalId, old: c.props }));
+    expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
+    await run(event('Delete', { id, owner: ADMIN, launchRole: LAUNCH_B }, { physicalId: c.physicalId }));
+    expect(state(id)).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
+  });
+
+  test('another product id is a replacement: new physical id with the new product priors; the old one is restored by the following Delete', async () => {
+    const oldId = product('pp-old');
+    const newId = product('pp-new', OPS, LAUNCH_B);
+    const c = await created(oldId, { owner: ADMIN });
+    const u = await run(event('Update', { id: newId, owner: ADMIN }, { physicalId: c.physicalId, old: c.props }));
+    expect(u.physicalId).not.toBe(c.physicalId);
+    expect(u.data).toMatchObject({ PreviousOwnerArn: OPS, PreviousLaunchRoleArn: LAUNCH_B });
+    expect(state(newId).owner).toBe(ADMIN);
+    await run(event('Delete', c.props, { physicalId: c.physicalId }));
+    expect(state(oldId).owner).toBe(ALICE);
+    expect(state(newId).owner).toBe(ADMIN);
+  });
+
+  test('a failed Update rolls back with an Update to the old properties', async () => {
+    const id = product('pp-upd-rollback');
+    const c = await created(id, { owner: ADMIN });
+    fake.planNextRecord({ fail: [{ Code: 'Denied', Description: 'no' }] });
+    await expect(run(event('Update', { id, owner: OPS }, { physicalId: c.physicalId, old: c.props }))).rejects.toThrow(/Denied: no/);
+    await run(event('Update', c.props, { physicalId: c.physicalId, old: { id, owner: OPS } }));
+    expect(state(id).owner).toBe(ADMIN);
+    await run(event('Delete', c.props, { physicalId: c.physicalId }));
+    expect(state(id).owner).toBe(ALICE);
+  });
+
+  test('a physical id from elsewhere is replaced by one of ours with fresh priors', async () => {
+    const id = product('pp-upd-foreign');
+    const u = await run(event('Update', { id, owner: ADMIN }, { physicalId: 'legacy-id', old: { id, owner: ADMIN } }));
+    expect(u.physicalId).toMatch(/^sc-ppp:v1\|pp-upd-foreign\|/);
+    expect(u.data.PreviousOwnerArn).toBe(ALICE);
+  });
+});
+
+describe('Delete', () => {
+  async function created(id: string, props: Omit<Props, 'id'>) {
+    const p = { id, ...props };
+    return { physicalId: (await run(event('Create', p))).physicalId, props: p };
+  }
+
+  test('restores the prior owner and launch role', async () => {
+    const id = product('pp-del1');
+    const c = await created(id, { owner: ADMIN, launchRole: LAUNCH_B });
+    await run(event('Delete', c.props, { physicalId: c.physicalId }));
+    expect(state(id)).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
+  });
+
+  test('restoreOnDelete "false" leaves the values and makes no write call', async () => {
+    const id = product('pp-del2');
+    const c = await created(id, { owner: ADMIN, restoreOnDelete: 'false' });
+    const before = writes(id).length;
+    await run(event('Delete', c.props, { physicalId: c.physicalId }));
+    expect(writes(id).length).toBe(before);
+    expect(state(id).owner).toBe(ADMIN);
+  });
+
+  test("the framework's CREATE_FAILED marker (or any foreign id) succeeds without a call", async () => {
+    const before = fake.calls.length;
+    for (const physicalId of [CREATE_FAILED, 'something-else']) {
+      const { planned } = await run(event('Delete', { id: 'pp-any', owner: ADMIN }, { physicalId }));
+      expect(planned.PhysicalResourceId).toBe(physicalId);
+    }
+    expect(fake.calls.length).toBe(before);
+  });
+
+  test('a product terminated meanwhile: Delete succeeds', async () => {
+    const id = product('pp-del-gone');
+    const c = await created(id, { owner: ADMIN });
+    fake.terminate(id);
+    await expect(run(event('Delete', c.props, { physicalId: c.physicalId }))).resolves.toBeDefined();
+  });
+
+  test('a product terminated between onEvent and the write: Delete still succeeds', async () => {
+    const id = product('pp-del-gone2');
+    const c = await created(id, { owner: ADMIN });
+    const e = event('Delete', c.props, { physicalId: c.physicalId });
+    const planned = await handler.onEvent(e);
+    fake.terminate(id);
+    await expect(handler.isComplete({ ...e, ...planned })).resolves.toMatchObject({ IsComplete: true });
+  });
+
+  test('a product that had no launch role keeps the current one: nothing to restore, no failure', async () => {
+    const id = product('pp-del-norole', ALICE, null);
+    const c = await created(id, { owner: ADMIN, launchRole: LAUNCH_B });
+    await run(event('Delete', c.props, { physicalId: c.physicalId }));
+    expect(state(id)).toEqual({ owner: ALICE, launchRole: LAUNCH_B });
+  });
+
+  test('rollback of a Create whose record failed: Delete finds nothing applied and writes nothing', async () => {
+    const id = product('pp-del-halfdone');
+    const e = event('Create', { id, owner: ADMIN });
+    fake.planNextRecord({ fail: [{ Code: 'X', Description: 'y' }] });
+    const planned = await handler.onEvent(e);
+    await expect(run(e)).rejects.toThrow(/FAILED/);
+    const before = writes(id).length;
+    await run(event('Delete', { id, owner: ADMIN }, { physicalId: planned.PhysicalResourceId }));
+    expect(writes(id).length).toBe(before);
+    expect(state(id).owner).toBe(ALICE);
+  });
+
+  test('a restore that fails names the product and the prior values', async () => {
+    const id = product('pp-del-fail');
+    const c = await created(id, { owner: ADMIN });
+    fake.planNextRecord({ fail: [{ Code: 'InvalidParametersException', Description: 'owner was deleted' }] });
+    await expect(run(event('Delete', c.props, { physicalId: c.physicalId }))).rejects.toThrow(
+      new RegExp(`pp-del-fail FAILED while restoring the prior values OWNER=${ALICE.replace(/[/]/g, '\\/')} \\(prior owner ${ALICE.replace(/[/]/g, '\\/')}, prior launch role ${LAUNCH_A.replace(/[/]/g, '\\/')}\\).*owner was deleted`),
+    );
+  });
+});
+
+describe('isComplete', () => {
+  test('a record that has not finished within the window hands back to the waiter without Data', async () => {
+    const id = product('pp-slow');
+    const e = event('Create', { id, owner: ADMIN });
+    const planned = await handler.onEvent(e);
+    fake.planNextRecord({ durationMs: 2_000 });
+    const result = await handler.isComplete({ ...e, ...planned, PlannedAt: Date.now() - 10_000 });
+    expect(result).toEqual({ IsComplete: false });
+  });
+
+  test('polls no more than once per interval', async () => {
+    const id = product('pp-pace');
+    fake.planNextRecord({ durationMs: 150 });
+    await run(event('Create', { id, owner: ADMIN }));
+    const recordId = fake.product(id)?.lastRecordId;
+    const times = fake.callsOf('DescribeRecord').filter((c) => c.input.Id === recordId).map((c) => c.at);
+    expect(times.length).toBeGreaterThan(3);
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(9);
+  });
+});
