@@ -40,7 +40,9 @@ export class ProvisionedProductOwnershipStack extends Stack {
 export function settingsFromContext(app: App): ExampleSettings {
   const get = (key: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(key);
-    return value === undefined || value === null || value === '' ? undefined : String(value);
+    if (value === undefined || value === null || value === '') return undefined;
+    // -c values are strings; cdk.json may hold booleans or numbers.
+    return typeof value === 'string' ? value : JSON.stringify(value);
   };
   const launchRoleArn = get('launchRoleArn');
   return {

@@ -8,7 +8,15 @@
  * a short window (the fast path) and leaves slower records to the waiter's next call.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ATTRIBUTE, PROPERTY_KEYS, RESOURCE_PROPERTY, parseBoolean, parseResourceProperties, type PropertyKey, accountOf } from '../lib/rules';
+import {
+  ATTRIBUTE,
+  PROPERTY_KEYS,
+  RESOURCE_PROPERTY,
+  parseBoolean,
+  parseResourceProperties,
+  type PropertyKey,
+  accountOf,
+} from '../lib/rules';
 import {
   type ChangePlan,
   type PropertyValues,
@@ -23,7 +31,16 @@ import {
   recordOutcome,
 } from './decisions';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
-import { type ProductState, type WriteRequest, errorName, isTransient, readProduct, readRecord, sleep, writeProperties } from './service-catalog';
+import {
+  type ProductState,
+  type WriteRequest,
+  errorName,
+  isTransient,
+  readProduct,
+  readRecord,
+  sleep,
+  writeProperties,
+} from './service-catalog';
 
 const logger = new Logger({ serviceName: 'provisioned-product-properties' });
 
@@ -85,7 +102,9 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult
     case 'Delete':
       return onDelete(event);
     default:
-      throw new Error(`Unknown RequestType ${JSON.stringify((event as { RequestType: unknown }).RequestType)}: expected Create, Update or Delete.`);
+      throw new Error(
+        `Unknown RequestType ${JSON.stringify((event as { RequestType: unknown }).RequestType)}: expected Create, Update or Delete.`,
+      );
   }
 }
 
@@ -106,10 +125,7 @@ async function onUpdate(event: CustomResourceEvent): Promise<OnEventResult> {
 }
 
 /** Create and replacement: capture the priors in a new physical id, then plan the write. */
-async function startManaging(
-  event: CustomResourceEvent,
-  desired: ReturnType<typeof parseResourceProperties>,
-): Promise<OnEventResult> {
+async function startManaging(event: CustomResourceEvent, desired: ReturnType<typeof parseResourceProperties>): Promise<OnEventResult> {
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
   if (!product.ownerKnown) {
     throw new Error(
@@ -124,7 +140,10 @@ async function startManaging(
     priorLaunchRoleArn: product.values.LAUNCH_ROLE,
   };
   const physicalId = encodePhysicalId(fields);
-  logger.info('Recorded the prior owner and launch role', { priorOwnerArn: fields.priorOwnerArn, priorLaunchRoleArn: fields.priorLaunchRoleArn });
+  logger.info('Recorded the prior owner and launch role', {
+    priorOwnerArn: fields.priorOwnerArn,
+    priorLaunchRoleArn: fields.priorLaunchRoleArn,
+  });
   const plan = planApply(desired.properties, [], product.values, product.values);
   return planned(event, physicalId, fields, plan, 'apply', desired.acceptLanguage);
 }
@@ -135,7 +154,9 @@ async function onDelete(event: CustomResourceEvent): Promise<OnEventResult> {
   const none: OnEventResult = { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
   const recorded = decodePhysicalId(physicalId);
   if (!recorded) {
-    logger.info('Nothing to restore: the physical id was not written by this resource (a failed Create, or an older version)', { physicalResourceId: physicalId });
+    logger.info('Nothing to restore: the physical id was not written by this resource (a failed Create, or an older version)', {
+      physicalResourceId: physicalId,
+    });
     return none;
   }
   appendKeys({ provisionedProductId: recorded.productId });
@@ -144,7 +165,10 @@ async function onDelete(event: CustomResourceEvent): Promise<OnEventResult> {
     logger.info('restoreOnDelete is false: leaving the owner and launch role as they are');
     return none;
   }
-  const acceptLanguage = typeof props[RESOURCE_PROPERTY.acceptLanguage] === 'string' ? (props[RESOURCE_PROPERTY.acceptLanguage] as string) || undefined : undefined;
+  const acceptLanguage =
+    typeof props[RESOURCE_PROPERTY.acceptLanguage] === 'string'
+      ? (props[RESOURCE_PROPERTY.acceptLanguage] as string) || undefined
+      : undefined;
   const product = await readProduct(recorded.productId, acceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
   if (!product) {
     logger.info('Nothing to restore: the provisioned product no longer exists');
@@ -163,10 +187,13 @@ function planned(
   acceptLanguage: string | undefined,
 ): OnEventResult {
   for (const skip of plan.skipped) {
-    logger.warn('No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.', {
-      key: skip.key,
-      currentValue: skip.current,
-    });
+    logger.warn(
+      'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
+      {
+        key: skip.key,
+        currentValue: skip.current,
+      },
+    );
   }
   if (!hasWrites(plan)) {
     logger.info('Nothing to write: the product already has the target values');
@@ -265,10 +292,12 @@ async function writeUntilAccepted(
         return 'product-gone';
       }
       if (name !== 'InvalidStateException' && !isTransient(e)) {
-        throw new Error(`${writeFailedMessage(change, recorded)} ${name}: ${(e as Error).message}`);
+        throw new Error(`${writeFailedMessage(change, recorded)} ${name}: ${(e as Error).message}`, { cause: e });
       }
       const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, attempts + 1);
-      logger.info(name === 'InvalidStateException' ? 'Product is busy; retrying the write' : 'Write failed for now; retrying', { error: name });
+      logger.info(name === 'InvalidStateException' ? 'Product is busy; retrying the write' : 'Write failed for now; retrying', {
+        error: name,
+      });
       if (delay === undefined) return undefined;
       await sleep(delay);
     }
@@ -314,7 +343,7 @@ function checkAccount(productId: string, product: ProductState, properties: Part
     if (account && account !== productAccount) {
       throw new Error(
         `${key} ${JSON.stringify(properties[key])} is in account ${account}, but provisioned product ${productId} is in account ${productAccount}. ` +
-          'Service Catalog accepts only principals of the product\'s own account: use an ARN from that account.',
+          "Service Catalog accepts only principals of the product's own account: use an ARN from that account.",
       );
     }
   }

@@ -95,10 +95,7 @@ export async function writeProperties(req: WriteRequest): Promise<{ recordId: st
 }
 
 /** Calls DescribeRecord; returns its status and errors. */
-export async function readRecord(
-  recordId: string,
-  acceptLanguage: string | undefined,
-): Promise<{ status: string; errors: RecordError[] }> {
+export async function readRecord(recordId: string, acceptLanguage: string | undefined): Promise<{ status: string; errors: RecordError[] }> {
   const out = await client.send(new DescribeRecordCommand({ Id: recordId, AcceptLanguage: acceptLanguage }));
   return { status: out.RecordDetail?.Status ?? '', errors: out.RecordDetail?.RecordErrors ?? [] };
 }
@@ -118,7 +115,11 @@ export function isTransient(e: unknown): boolean {
   if (status !== undefined) return status >= 500 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e.name);
   // No HTTP status: the request never got an answer (reset, refused, timed out, hung up).
   const code = (e as { code?: string }).code ?? '';
-  return /^E[A-Z]+$/.test(code) || /Timeout|Throttl|NetworkingError/.test(e.name) || /socket hang up|ECONN|ETIMEDOUT|EPIPE|EAI_AGAIN/.test(e.message);
+  return (
+    /^E[A-Z]+$/.test(code) ||
+    /Timeout|Throttl|NetworkingError/.test(e.name) ||
+    /socket hang up|ECONN|ETIMEDOUT|EPIPE|EAI_AGAIN/.test(e.message)
+  );
 }
 
 /** Resolves after `ms` milliseconds. */

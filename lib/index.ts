@@ -1,1 +1,6 @@
-export { AcceptLanguage, Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from './provisioned-product-properties';
+export {
+  AcceptLanguage,
+  Owner,
+  ProvisionedProductProperties,
+  type ProvisionedProductPropertiesProps,
+} from './provisioned-product-properties';

@@ -1,19 +1,13 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import {
-  ATTRIBUTE,
-  RESOURCE_PROPERTY,
-  checkLaunchRoleArn,
-  checkOwnerArn,
-  checkProductId,
-  checkSameAccount,
-} from './rules';
+import { ATTRIBUTE, RESOURCE_PROPERTY, checkLaunchRoleArn, checkOwnerArn, checkProductId, checkSameAccount } from './rules';
 
 /** The directory of the bundled handler, built by `npm run build:handler` (scripts/bundle-handler.mjs). */
 const HANDLER_DIR = path.join(__dirname, '..', 'assets', 'handler');
@@ -34,17 +28,29 @@ export enum AcceptLanguage {
  * on the product.
  */
 export class Owner {
-  /** An owner given by ARN: an IAM user, IAM role or STS assumed-role ARN (tokens allowed). */
+  /**
+   * An owner given by ARN: an IAM user, IAM role or STS assumed-role ARN (tokens allowed).
+   *
+   * @param arn The owner's ARN, in the account of the product.
+   */
   public static fromArn(arn: string): Owner {
     return new Owner(arn);
   }
 
-  /** The IAM role `role` as owner. */
+  /**
+   * The IAM role `role` as owner.
+   *
+   * @param role A role of the product's account, defined in the app or imported.
+   */
   public static fromRole(role: iam.IRole): Owner {
     return new Owner(role.roleArn);
   }
 
-  /** The IAM user `user` as owner. */
+  /**
+   * The IAM user `user` as owner.
+   *
+   * @param user A user of the product's account, defined in the app or imported.
+   */
   public static fromUser(user: iam.IUser): Owner {
     return new Owner(user.userArn);
   }
@@ -133,6 +139,15 @@ export class ProvisionedProductProperties extends Construct {
   /** The product's launch role before this resource first changed it ('' when it had none). */
   public readonly previousLaunchRoleArn: string;
 
+  /**
+   * Defines the custom resource, and the stack's shared provider when it is the stack's first.
+   * Literal values are checked now: a value that breaks the input rules throws, naming the
+   * construct path, the field and the value.
+   *
+   * @param scope The scope in which to define this construct; its stack hosts the shared provider.
+   * @param id The scoped construct id.
+   * @param props The product to manage, and its owner and/or launch role.
+   */
   constructor(scope: Construct, id: string, props: ProvisionedProductPropertiesProps) {
     super(scope, id);
     this.validate(props);
@@ -186,7 +201,7 @@ const claims = new WeakMap<IConstruct, Map<string, ProvisionedProductProperties[
 function claimProduct(instance: ProvisionedProductProperties, productId: string): void {
   const root = instance.node.root;
   let byId = claims.get(root);
-  if (!byId) claims.set(root, (byId = new Map()));
+  if (!byId) claims.set(root, (byId = new Map<string, ProvisionedProductProperties[]>()));
   const owners = byId.get(productId) ?? [];
   owners.push(instance);
   byId.set(productId, owners);
@@ -279,7 +294,7 @@ class ProvisionedProductPropertiesProvider extends Construct {
       new iam.PolicyStatement({
         sid: 'PassLaunchRolesToServiceCatalog',
         actions: ['iam:PassRole'],
-        resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+        resources: [passRoleResource(this)],
         conditions: { StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } },
       }),
     );
@@ -289,6 +304,32 @@ class ProvisionedProductPropertiesProvider extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     logGroup.grantWrite(role);
+
+    // The framework's own functions get roles from here rather than their default ones, which
+    // carry the AWSLambdaBasicExecutionRole managed policy (logs on every log group): they log to
+    // the provider's log group, and may write to it only. Two roles, as the framework requires
+    // (one role for both would make a dependency cycle through the waiter state machine).
+    const frameworkRole = (name: string, description: string): iam.Role => {
+      const created = new iam.Role(this, name, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+      logGroup.grantWrite(created);
+      return created;
+    };
+    const frameworkOnEventRole = frameworkRole('FrameworkOnEventRole', 'ProvisionedProductProperties provider framework: onEvent');
+    const frameworkCompleteAndTimeoutRole = frameworkRole(
+      'FrameworkCompleteAndTimeoutRole',
+      'ProvisionedProductProperties provider framework: isComplete and onTimeout',
+    );
+
+    // The waiter's execution history, every event but without execution data: the waiter's input
+    // is the CloudFormation event, whose ResponseURL is a pre-signed S3 URL that must not be logged.
+    // Named under /aws/vendedlogs/ as Step Functions recommends (it keeps the account's CloudWatch
+    // Logs resource policy small), with the stack's id in it so that a re-created stack never meets
+    // the group a deleted one retained.
+    const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', {
+      logGroupName: Fn.join('', ['/aws/vendedlogs/states/provisioned-product-properties-', Fn.select(2, Fn.split('/', Aws.STACK_ID))]),
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
 
     const code = lambda.Code.fromAsset(HANDLER_DIR);
     const environment = {
@@ -311,8 +352,16 @@ class ProvisionedProductPropertiesProvider extends Construct {
         loggingFormat: lambda.LoggingFormat.JSON,
         environment,
       });
-    const onEvent = fn('OnEvent', 'index.onEvent', 'ProvisionedProductProperties: validates, records the prior owner and launch role, plans the change');
-    const isComplete = fn('IsComplete', 'index.isComplete', 'ProvisionedProductProperties: applies the change and waits for its Service Catalog record');
+    const onEvent = fn(
+      'OnEvent',
+      'index.onEvent',
+      'ProvisionedProductProperties: validates, records the prior owner and launch role, plans the change',
+    );
+    const isComplete = fn(
+      'IsComplete',
+      'index.isComplete',
+      'ProvisionedProductProperties: applies the change and waits for its Service Catalog record',
+    );
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
@@ -320,8 +369,69 @@ class ProvisionedProductPropertiesProvider extends Construct {
       queryInterval: this.queryInterval,
       totalTimeout: this.totalTimeout,
       logGroup,
+      frameworkOnEventRole,
+      frameworkCompleteAndTimeoutRole,
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: { destination: waiterLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     this.serviceToken = provider.serviceToken;
+
+    this.acknowledgeNagFindings(role, [frameworkOnEventRole, frameworkCompleteAndTimeoutRole], [onEvent, isComplete], provider);
+  }
+
+  /**
+   * Acknowledges, finding by finding, the cdk-nag AwsSolutions findings this provider cannot fix,
+   * so that a user who applies AwsSolutions to an app sees none from it (and keeps all of their
+   * own). Each acknowledgement names the exact finding and sits on the construct that has it.
+   */
+  private acknowledgeNagFindings(
+    handlerRole: iam.Role,
+    frameworkRoles: iam.Role[],
+    handlers: lambda.Function[],
+    provider: cr.Provider,
+  ): void {
+    Validations.of(handlerRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'servicecatalog:DescribeProvisionedProduct, SearchProvisionedProducts, UpdateProvisionedProductProperties and DescribeRecord support no resource-level permissions, so their resource must be *.',
+    });
+    Validations.of(handlerRole).acknowledge({
+      id: `AwsSolutions-IAM5[${nagResource(this, passRoleResource(this))}]`,
+      reason:
+        "iam:PassRole on this account's roles, only to servicecatalog.amazonaws.com (iam:PassedToService): Delete restores the product's prior launch role, which is only known at deploy time, so the role cannot be named at synth.",
+    });
+    // grantInvoke by the framework: the function and every version and alias of it (`<arn>:*`).
+    for (const grantee of frameworkRoles) {
+      for (const handler of handlers) {
+        Validations.of(grantee).acknowledge({
+          id: `AwsSolutions-IAM5[${nagResource(this, `${handler.functionArn}:*`)}]`,
+          reason:
+            'Added by the aws-cdk-lib provider framework (custom-resources Provider): lambda:InvokeFunction on the handler function and its versions and aliases (<arn>:*).',
+        });
+      }
+    }
+    // The waiter state machine is the framework's own (construct id 'waiter-state-machine'); if a
+    // later aws-cdk-lib moves it, acknowledging on the provider keeps these findings just as narrow.
+    const waiter = provider.node.tryFindChild('waiter-state-machine') ?? provider;
+    for (const child of ['framework-isComplete', 'framework-onTimeout']) {
+      const fn = provider.node.tryFindChild(child) as lambda.IFunction | undefined;
+      if (!fn) continue;
+      Validations.of(waiter).acknowledge({
+        id: `AwsSolutions-IAM5[${nagResource(this, `${fn.functionArn}:*`)}]`,
+        reason:
+          "Added by the aws-cdk-lib provider framework's waiter state machine: lambda:InvokeFunction on its own isComplete and onTimeout functions and their versions and aliases (<arn>:*).",
+      });
+    }
+    Validations.of(waiter).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "Added by the aws-cdk-lib provider framework's waiter state machine for its logging: the CloudWatch Logs log-delivery actions Step Functions needs (logs:CreateLogDelivery, GetLogDelivery, ...) support no resource-level permissions.",
+    });
+    Validations.of(waiter).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason:
+        "The aws-cdk-lib provider framework's waiter state machine offers no X-Ray tracing option. It is a fixed retry loop around the isComplete function; its executions are logged (level ALL) and every decision is logged by the handler.",
+    });
   }
 
   private checkSameSettings(instance: ProvisionedProductProperties, props: ProvisionedProductPropertiesProps): void {
@@ -341,6 +451,34 @@ class ProvisionedProductPropertiesProvider extends Construct {
   }
 }
 
+/** The roles the handler may pass to Service Catalog: any role of the stack's account. */
+function passRoleResource(scope: IConstruct): string {
+  return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
+}
+
+/**
+ * A policy resource as cdk-nag names it in a finding (`Resource::<LogicalId.Arn>:*`): the
+ * resolved value with Ref and Fn::GetAtt written `<...>` and Fn::Join flattened. Acknowledging that
+ * exact text leaves every other wildcard of the same rule reported.
+ */
+function nagResource(scope: IConstruct, value: string): string {
+  const flatten = (node: unknown): string => {
+    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/}/g, '>');
+    const o = (node ?? {}) as Record<string, unknown>;
+    if (Array.isArray(o['Fn::Join'])) {
+      const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
+      return items.map(flatten).join(delimiter);
+    }
+    if (Array.isArray(o['Fn::GetAtt'])) {
+      const [resource, attribute] = o['Fn::GetAtt'] as unknown[];
+      return `<${flatten(resource)}.${flatten(attribute)}>`;
+    }
+    if (o.Ref !== undefined) return `<${flatten(o.Ref)}>`;
+    return JSON.stringify(node);
+  };
+  return `Resource::${flatten(Stack.of(scope).resolve(value))}`;
+}
+
 function checkWaiterSettings(instance: IConstruct, queryInterval: Duration, totalTimeout: Duration): void {
   const problems: string[] = [];
   if (queryInterval.toSeconds() < 1) problems.push(`queryInterval ${queryInterval.toHumanString()} is under 1 second`);
@@ -351,6 +489,8 @@ function checkWaiterSettings(instance: IConstruct, queryInterval: Duration, tota
     problems.push(`queryInterval ${queryInterval.toHumanString()} is not shorter than totalTimeout ${totalTimeout.toHumanString()}`);
   }
   if (problems.length > 0) {
-    throw new Error(`ProvisionedProductProperties at ${instance.node.path}: ${problems.join('; ')}. Use a queryInterval of at least 1 second and a totalTimeout of at most 1 hour.`);
+    throw new Error(
+      `ProvisionedProductProperties at ${instance.node.path}: ${problems.join('; ')}. Use a queryInterval of at least 1 second and a totalTimeout of at most 1 hour.`,
+    );
   }
 }

@@ -44,16 +44,13 @@ export const ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:ro
 /** An IAM user ARN, e.g. `arn:aws:iam::123456789012:user/Name`. */
 export const USER_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:user${IAM_PATH}${IAM_NAME}$`);
 /** An STS assumed-role ARN, e.g. `arn:aws:sts::123456789012:assumed-role/Role/session`. */
-export const ASSUMED_ROLE_ARN_PATTERN = new RegExp(
-  `^arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/${IAM_NAME}/${SESSION_NAME}$`,
-);
+export const ASSUMED_ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/${IAM_NAME}/${SESSION_NAME}$`);
 /** Values of a ProvisionedProductProperties entry are at most 1024 characters long. */
 export const MAX_PROPERTY_VALUE_LENGTH = 1024;
 
 /** What the caller should do to fix a value, appended to every message. */
 const FIX = {
-  productId:
-    'Pass the id of an existing provisioned product (pp-...), as shown by `aws servicecatalog search-provisioned-products`.',
+  productId: 'Pass the id of an existing provisioned product (pp-...), as shown by `aws servicecatalog search-provisioned-products`.',
   owner: 'Pass an IAM user ARN, an IAM role ARN or an STS assumed-role ARN in the account of the product.',
   launchRole: 'Pass an IAM role ARN (a user ARN is not valid for LAUNCH_ROLE).',
   acceptLanguage: `Use one of ${ACCEPT_LANGUAGES.join(', ')} (AcceptLanguage.ENGLISH, JAPANESE or CHINESE).`,
@@ -153,7 +150,9 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
   } else {
     for (const [key, value] of Object.entries(map as Record<string, unknown>)) {
       if (!(PROPERTY_KEYS as readonly string[]).includes(key)) {
-        problems.push(`unknown ${RESOURCE_PROPERTY.properties} key ${JSON.stringify(key)}; only ${PROPERTY_KEYS.join(' and ')} can be managed.`);
+        problems.push(
+          `unknown ${RESOURCE_PROPERTY.properties} key ${JSON.stringify(key)}; only ${PROPERTY_KEYS.join(' and ')} can be managed.`,
+        );
       } else if (typeof value !== 'string') {
         problems.push(`${key} must be an ARN string (got ${JSON.stringify(value)}).`);
       } else {
@@ -167,13 +166,16 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
 
   const acceptLanguage = props[RESOURCE_PROPERTY.acceptLanguage];
   if (acceptLanguage !== undefined && acceptLanguage !== '') {
-    if (typeof acceptLanguage !== 'string') problems.push(`${RESOURCE_PROPERTY.acceptLanguage} must be a string (got ${JSON.stringify(acceptLanguage)}). ${FIX.acceptLanguage}`);
+    if (typeof acceptLanguage !== 'string')
+      problems.push(`${RESOURCE_PROPERTY.acceptLanguage} must be a string (got ${JSON.stringify(acceptLanguage)}). ${FIX.acceptLanguage}`);
     else pushIf(problems, checkAcceptLanguage(acceptLanguage));
   }
 
   const restoreOnDelete = parseBoolean(props[RESOURCE_PROPERTY.restoreOnDelete], true);
   if (restoreOnDelete === undefined) {
-    problems.push(`${RESOURCE_PROPERTY.restoreOnDelete} ${JSON.stringify(props[RESOURCE_PROPERTY.restoreOnDelete])} is not a boolean. ${FIX.restoreOnDelete}`);
+    problems.push(
+      `${RESOURCE_PROPERTY.restoreOnDelete} ${JSON.stringify(props[RESOURCE_PROPERTY.restoreOnDelete])} is not a boolean. ${FIX.restoreOnDelete}`,
+    );
   }
 
   if (problems.length > 0) throw new InvalidPropertiesError(problems);

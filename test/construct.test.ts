@@ -6,6 +6,26 @@ import { AcceptLanguage, Owner, ProvisionedProductProperties } from '../lib';
 const OWNER = 'arn:aws:iam::123456789012:role/PlatformAdmin';
 const LAUNCH = 'arn:aws:iam::123456789012:role/ServiceCatalogLaunch';
 
+/** A resource of a synthesized template, as far as these tests read it. */
+interface TemplateResource {
+  readonly Properties: Record<string, unknown>;
+}
+
+/** One statement of an IAM policy document. */
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+function resources(t: Template, type: string, props?: object): TemplateResource[] {
+  return Object.values(t.findResources(type, props)) as TemplateResource[];
+}
+
+function actions(statement: Statement): string[] {
+  return [statement.Action].flat();
+}
+
 function stack(): Stack {
   return new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
 }
@@ -68,9 +88,13 @@ describe('the provider', () => {
   test('one provider per stack: 50 instances have as many functions as 1', () => {
     const count = (n: number) => {
       const s = stack();
-      for (let i = 0; i < n; i++) new ProvisionedProductProperties(s, `P${i}`, { provisionedProductId: `pp-${i}`, owner: Owner.fromArn(OWNER) });
+      for (let i = 0; i < n; i++)
+        new ProvisionedProductProperties(s, `P${i}`, { provisionedProductId: `pp-${i}`, owner: Owner.fromArn(OWNER) });
       const t = Template.fromStack(s);
-      return [Object.keys(t.findResources('AWS::Lambda::Function')).length, Object.keys(t.findResources('AWS::StepFunctions::StateMachine')).length];
+      return [
+        Object.keys(t.findResources('AWS::Lambda::Function')).length,
+        Object.keys(t.findResources('AWS::StepFunctions::StateMachine')).length,
+      ];
     };
     expect(count(50)).toEqual(count(1));
     expect(count(1)).toEqual([5, 1]); // onEvent, isComplete, and the framework's onEvent, isComplete, onTimeout
@@ -81,12 +105,11 @@ describe('the provider', () => {
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     const t = Template.fromStack(s);
     for (const handler of ['index.onEvent', 'index.isComplete']) {
-      const fns = t.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } });
-      const [fn] = Object.values(fns) as Array<{ Properties: Record<string, any> }>;
+      const [fn] = resources(t, 'AWS::Lambda::Function', { Properties: { Handler: handler } });
       expect(fn).toBeDefined();
-      expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(String(fn.Properties.Runtime))?.[1])).toBeGreaterThanOrEqual(22);
       expect(fn.Properties.Architectures).toEqual(['arm64']);
-      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+      expect((fn.Properties.LoggingConfig as { LogGroup?: unknown }).LogGroup).toBeDefined();
     }
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
     expect(Object.keys(t.findResources('Custom::LogRetention'))).toHaveLength(0);
@@ -96,19 +119,45 @@ describe('the provider', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     const t = Template.fromStack(s);
-    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-    const sc = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('servicecatalog:')));
+    const statements = resources(t, 'AWS::IAM::Policy').flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+    const sc = statements.filter((st) => actions(st).some((a) => a.startsWith('servicecatalog:')));
     expect(sc).toHaveLength(1);
-    expect([sc[0].Action].flat().sort()).toEqual([
+    expect(actions(sc[0]).sort()).toEqual([
       'servicecatalog:DescribeProvisionedProduct',
       'servicecatalog:DescribeRecord',
       'servicecatalog:SearchProvisionedProducts',
       'servicecatalog:UpdateProvisionedProductProperties',
     ]);
-    const pass = statements.filter((st: any) => [st.Action].flat().includes('iam:PassRole'));
+    const pass = statements.filter((st) => actions(st).includes('iam:PassRole'));
     expect(pass).toHaveLength(1);
     expect(pass[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } });
     expect(JSON.stringify(pass[0].Resource)).toContain(':role/*');
+  });
+
+  test('the waiter logs every event without execution data (its input holds the pre-signed ResponseURL), to a group with retention', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+    });
+    const groups = resources(t, 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(2);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+
+  test('no role of the provider carries an AWS managed policy', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    const roles = resources(Template.fromStack(s), 'AWS::IAM::Role');
+    expect(roles).toHaveLength(4); // handlers, framework onEvent, framework isComplete/onTimeout, waiter
+    for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   test('queryInterval and totalTimeout reach the waiter', () => {
@@ -119,7 +168,7 @@ describe('the provider', () => {
       queryInterval: Duration.seconds(10),
       totalTimeout: Duration.minutes(20),
     });
-    const [sm] = Object.values(Template.fromStack(s).findResources('AWS::StepFunctions::StateMachine')) as any[];
+    const [sm] = resources(Template.fromStack(s), 'AWS::StepFunctions::StateMachine');
     const definition = JSON.stringify(sm.Properties.DefinitionString);
     expect(definition).toContain('\\"IntervalSeconds\\":10');
     expect(definition).toContain('\\"MaxAttempts\\":120');
@@ -127,26 +176,50 @@ describe('the provider', () => {
 
   test('conflicting waiter settings in one stack are an error naming both instances', () => {
     const s = stack();
-    new ProvisionedProductProperties(s, 'First', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER), queryInterval: Duration.seconds(10) });
-    new ProvisionedProductProperties(s, 'Same', { provisionedProductId: 'pp-2', owner: Owner.fromArn(OWNER), queryInterval: Duration.seconds(10) });
+    new ProvisionedProductProperties(s, 'First', {
+      provisionedProductId: 'pp-1',
+      owner: Owner.fromArn(OWNER),
+      queryInterval: Duration.seconds(10),
+    });
+    new ProvisionedProductProperties(s, 'Same', {
+      provisionedProductId: 'pp-2',
+      owner: Owner.fromArn(OWNER),
+      queryInterval: Duration.seconds(10),
+    });
     new ProvisionedProductProperties(s, 'Unset', { provisionedProductId: 'pp-3', owner: Owner.fromArn(OWNER) });
     expect(
-      () => new ProvisionedProductProperties(s, 'Second', { provisionedProductId: 'pp-4', owner: Owner.fromArn(OWNER), queryInterval: Duration.seconds(3) }),
+      () =>
+        new ProvisionedProductProperties(s, 'Second', {
+          provisionedProductId: 'pp-4',
+          owner: Owner.fromArn(OWNER),
+          queryInterval: Duration.seconds(3),
+        }),
     ).toThrow(/Test\/Second: queryInterval 3 seconds \(the provider has 10 seconds\).*came from Test\/First/);
   });
 
   test('waiter settings past CloudFormation limits are rejected', () => {
     const s = stack();
     expect(
-      () => new ProvisionedProductProperties(s, 'Long', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER), totalTimeout: Duration.hours(2) }),
+      () =>
+        new ProvisionedProductProperties(s, 'Long', {
+          provisionedProductId: 'pp-1',
+          owner: Owner.fromArn(OWNER),
+          totalTimeout: Duration.hours(2),
+        }),
     ).toThrow(/totalTimeout 2 hours is over 1 hour/);
   });
 });
 
 describe('synth-time validation', () => {
   test.each([
-    [{ provisionedProductId: 'pp bad id', owner: Owner.fromArn(OWNER) }, /Test\/Bad: provisionedProductId "pp bad id" is not a provisioned product id/],
-    [{ provisionedProductId: 'pp-1', owner: Owner.fromArn('arn:aws:iam::123456789012:group/Admins') }, /owner "arn:aws:iam::123456789012:group\/Admins" is not an IAM user/],
+    [
+      { provisionedProductId: 'pp bad id', owner: Owner.fromArn(OWNER) },
+      /Test\/Bad: provisionedProductId "pp bad id" is not a provisioned product id/,
+    ],
+    [
+      { provisionedProductId: 'pp-1', owner: Owner.fromArn('arn:aws:iam::123456789012:group/Admins') },
+      /owner "arn:aws:iam::123456789012:group\/Admins" is not an IAM user/,
+    ],
     [{ provisionedProductId: 'pp-1' }, /set at least one of owner and launchRole/],
   ])('rejects %j', (props, message) => {
     const s = stack();

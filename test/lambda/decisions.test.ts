@@ -37,7 +37,12 @@ describe('planning Create and Update', () => {
   });
 
   test('dropping a launch role the product never had is skipped, not cleared', () => {
-    const plan = planApply({ OWNER: B }, ['OWNER', 'LAUNCH_ROLE'], { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: '' }, { OWNER: B, LAUNCH_ROLE: B });
+    const plan = planApply(
+      { OWNER: B },
+      ['OWNER', 'LAUNCH_ROLE'],
+      { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: '' },
+      { OWNER: B, LAUNCH_ROLE: B },
+    );
     expect(plan.write).toEqual({});
     expect(plan.skipped).toEqual([{ key: 'LAUNCH_ROLE', current: B }]);
   });
@@ -45,7 +50,10 @@ describe('planning Create and Update', () => {
 
 describe('planning Delete', () => {
   test('restores each managed key to its prior value', () => {
-    expect(planRestore(['OWNER', 'LAUNCH_ROLE'], priors, { OWNER: B, LAUNCH_ROLE: B }).write).toEqual({ OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: A });
+    expect(planRestore(['OWNER', 'LAUNCH_ROLE'], priors, { OWNER: B, LAUNCH_ROLE: B }).write).toEqual({
+      OWNER: ORIGINAL_OWNER,
+      LAUNCH_ROLE: A,
+    });
   });
 
   test('leaves keys it does not manage alone', () => {
@@ -71,7 +79,8 @@ describe('idempotency token', () => {
   });
 
   test('always matches the API pattern, whatever the RequestId', () => {
-    for (const id of ['', 'weird id/with:chars', 'x'.repeat(500)]) expect(idempotencyToken(id, 'pp-1')).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$/);
+    for (const id of ['', 'weird id/with:chars', 'x'.repeat(500)])
+      expect(idempotencyToken(id, 'pp-1')).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$/);
   });
 });
 

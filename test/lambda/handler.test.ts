@@ -88,7 +88,8 @@ const state = (id: string) => {
   const p = fake.product(id);
   return { owner: p?.owner, launchRole: p?.launchRole };
 };
-const writes = (id: string) => fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input.ProvisionedProductId === id && c.outcome === 'ok');
+const writes = (id: string) =>
+  fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input?.ProvisionedProductId === id && c.outcome === 'ok');
 
 afterEach(() => {
   fake.setFaults(undefined);
@@ -101,7 +102,7 @@ describe('Create', () => {
     const { physicalId, data } = await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
     expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
     expect(physicalId).toMatch(/^sc-ppp:v1\|pp-create1\|/);
-    expect(data).toEqual({ RecordId: expect.stringMatching(/.+/), PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A });
+    expect(data).toEqual({ RecordId: expect.stringMatching(/.+/) as unknown, PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A });
     expect(fake.writesApplied(id)).toBe(1);
   });
 
@@ -119,12 +120,12 @@ describe('Create', () => {
     expect(call.input).toEqual({
       ProvisionedProductId: id,
       ProvisionedProductProperties: { OWNER: ADMIN },
-      IdempotencyToken: expect.stringMatching(/^[0-9a-f]{64}$/),
+      IdempotencyToken: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
       AcceptLanguage: 'jp',
     });
     // Deterministic: the same RequestId gives the same token.
     const again = await handler.onEvent(event('Create', { id, owner: OPS }, { requestId: 'fixed-request' }));
-    expect(again.PlannedChange?.IdempotencyToken).toBe(call.input.IdempotencyToken);
+    expect(again.PlannedChange?.IdempotencyToken).toBe(call.input?.IdempotencyToken);
   });
 
   test('invalid input fails before any call, naming the field and value', async () => {
@@ -137,7 +138,9 @@ describe('Create', () => {
   });
 
   test('an unknown product fails with a message naming the id', async () => {
-    await expect(handler.onEvent(event('Create', { id: 'pp-doesnotexist', owner: ADMIN }))).rejects.toThrow(/"pp-doesnotexist" was not found/);
+    await expect(handler.onEvent(event('Create', { id: 'pp-doesnotexist', owner: ADMIN }))).rejects.toThrow(
+      /"pp-doesnotexist" was not found/,
+    );
   });
 
   test('an owner from another account fails against the product, before any write', async () => {
@@ -177,7 +180,7 @@ describe('Create', () => {
     const e = event('Create', { id, owner: ADMIN });
     const first = await handler.onEvent(e);
     const second = await handler.onEvent(e);
-    expect(second).toEqual({ ...first, PlannedAt: expect.any(Number) });
+    expect(second).toEqual({ ...first, PlannedAt: expect.any(Number) as unknown });
     // Both planned changes reach isComplete (two waiters at worst): one write is applied.
     await handler.isComplete({ ...e, ...first });
     await handler.isComplete({ ...e, ...second });
@@ -324,7 +327,9 @@ describe('Delete', () => {
     const c = await created(id, { owner: ADMIN });
     fake.planNextRecord({ fail: [{ Code: 'InvalidParametersException', Description: 'owner was deleted' }] });
     await expect(run(event('Delete', c.props, { physicalId: c.physicalId }))).rejects.toThrow(
-      new RegExp(`pp-del-fail FAILED while restoring the prior values OWNER=${ALICE.replace(/[/]/g, '\\/')} \\(prior owner ${ALICE.replace(/[/]/g, '\\/')}, prior launch role ${LAUNCH_A.replace(/[/]/g, '\\/')}\\).*owner was deleted`),
+      new RegExp(
+        `pp-del-fail FAILED while restoring the prior values OWNER=${ALICE.replace(/[/]/g, '\\/')} \\(prior owner ${ALICE.replace(/[/]/g, '\\/')}, prior launch role ${LAUNCH_A.replace(/[/]/g, '\\/')}\\).*owner was deleted`,
+      ),
     );
   });
 });
@@ -344,7 +349,10 @@ describe('isComplete', () => {
     fake.planNextRecord({ durationMs: 150 });
     await run(event('Create', { id, owner: ADMIN }));
     const recordId = fake.product(id)?.lastRecordId;
-    const times = fake.callsOf('DescribeRecord').filter((c) => c.input.Id === recordId).map((c) => c.at);
+    const times = fake
+      .callsOf('DescribeRecord')
+      .filter((c) => c.input?.Id === recordId)
+      .map((c) => c.at);
     expect(times.length).toBeGreaterThan(3);
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(9);
   });

@@ -261,12 +261,22 @@ describe('FakeServiceCatalog via the real SDK', () => {
     fake.setFaults({ share: 0.5, kinds: ['throttle'], seed: 42, ops: ['DescribeProvisionedProduct'] });
     const outcomes: string[] = [];
     for (let i = 0; i < 10; i++) {
-      outcomes.push(await client.send(new DescribeProvisionedProductCommand({ Id: PP })).then(() => 'ok', (e: Error) => e.name));
+      outcomes.push(
+        await client.send(new DescribeProvisionedProductCommand({ Id: PP })).then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
     }
     fake.setFaults({ share: 0.5, kinds: ['throttle'], seed: 42, ops: ['DescribeProvisionedProduct'] });
     const again: string[] = [];
     for (let i = 0; i < 10; i++) {
-      again.push(await client.send(new DescribeProvisionedProductCommand({ Id: PP })).then(() => 'ok', (e: Error) => e.name));
+      again.push(
+        await client.send(new DescribeProvisionedProductCommand({ Id: PP })).then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
     }
     expect(again).toEqual(outcomes); // deterministic with a seed
     expect(outcomes).toContain('ok');

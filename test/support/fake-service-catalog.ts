@@ -55,12 +55,12 @@ export interface RecordPlan {
 export interface FakeCall {
   /** Operation name (the part after the target prefix), or the raw target / '' when unparseable. */
   op: string;
-  /** Parsed JSON body (undefined when it was not JSON). */
-  input: any;
+  /** Parsed JSON object body (undefined when it was not a JSON object). */
+  input: Json | undefined;
   /** `Date.now()` at arrival. */
   at: number;
   /** 'ok', the error name sent back, or 'ConnectionDropped' for a 'drop' fault. */
-  outcome: 'ok' | string;
+  outcome: string;
 }
 
 /** Faults injected before the operation runs (a faulted write is never applied). */
@@ -470,7 +470,7 @@ export class FakeServiceCatalog {
     } catch {
       input = undefined;
     }
-    const call: FakeCall = { op, input, at, outcome: 'ok' };
+    const call: FakeCall = { op, input: isObject(input) ? input : undefined, at, outcome: 'ok' };
     this.calls.push(call);
 
     const fail = (err: ApiError): void => {
@@ -591,7 +591,7 @@ export class FakeServiceCatalog {
       const f = input.AccessLevelFilter;
       if (!isObject(f)) throw malformed(`${op}: AccessLevelFilter must be an object`);
       checkMembers(`${op}.AccessLevelFilter`, f, ['Key', 'Value']);
-      if (f.Key !== undefined && !['Account', 'Role', 'User'].includes(String(f.Key))) {
+      if (f.Key !== undefined && !['Account', 'Role', 'User'].includes(f.Key as string)) {
         throw malformed(`${op}: AccessLevelFilter.Key ${JSON.stringify(f.Key)}`);
       }
       checkString(op, 'AccessLevelFilter.Value', f.Value, { required: false, min: 0, max: 10000 });
@@ -691,8 +691,7 @@ export class FakeServiceCatalog {
     }
     if (props.OWNER !== undefined) {
       const owner = props.OWNER;
-      const acct =
-        arnAccount(USER_ARN_RE, owner) ?? arnAccount(ROLE_ARN_RE, owner) ?? arnAccount(ASSUMED_ROLE_ARN_RE, owner);
+      const acct = arnAccount(USER_ARN_RE, owner) ?? arnAccount(ROLE_ARN_RE, owner) ?? arnAccount(ASSUMED_ROLE_ARN_RE, owner);
       if (acct === undefined) {
         throw new ApiError('InvalidParametersException', `OWNER ${owner} is not an IAM user, role or assumed-role ARN`);
       }
