@@ -7,6 +7,7 @@ module.exports = {
     // Type-checking is done once by `npm run typecheck`; jest only transpiles.
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
+  setupFiles: ['<rootDir>/test/support/jest-env.ts'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   testTimeout: 60000,
 };
