@@ -48,6 +48,15 @@ export interface ChangePlan {
 }
 
 /**
+ * Whether a product's OWNER and LAUNCH_ROLE, as read now, are the values it will keep. A product
+ * UNDER_CHANGE or PLAN_IN_PROGRESS may be running a record that changes them (the record of an
+ * event that timed out, say, which a rollback must land after): its values are not to be compared.
+ */
+export function valuesAreSettled(productStatus: string): boolean {
+  return productStatus !== 'UNDER_CHANGE' && productStatus !== 'PLAN_IN_PROGRESS';
+}
+
+/**
  * Plans Create, Update and replacement: apply every desired key, and restore to its prior value
  * every key that was managed before (`previouslyManaged`) and is not now. Keys whose current value
  * already equals the target are left out, so an event with nothing to change makes no write call.
@@ -56,7 +65,7 @@ export function planApply(
   desired: Partial<PropertyValues>,
   previouslyManaged: readonly PropertyKey[],
   priors: PropertyValues,
-  current: PropertyValues,
+  current: PropertyValues | undefined,
 ): ChangePlan {
   const dropped = previouslyManaged.filter((key) => desired[key] === undefined);
   const restore = planRestore(dropped, priors, current);
@@ -66,13 +75,16 @@ export function planApply(
   };
 }
 
-/** Plans Delete (and dropped keys): put each managed key back to its prior value. */
-export function planRestore(managed: readonly PropertyKey[], priors: PropertyValues, current: PropertyValues): ChangePlan {
+/**
+ * Plans Delete (and dropped keys): put each managed key back to its prior value. `current`
+ * undefined means the values are not settled (see {@link valuesAreSettled}): every target is written.
+ */
+export function planRestore(managed: readonly PropertyKey[], priors: PropertyValues, current: PropertyValues | undefined): ChangePlan {
   const targets: Partial<PropertyValues> = {};
   const skipped: SkippedRestore[] = [];
   for (const key of PROPERTY_KEYS.filter((k) => managed.includes(k))) {
     if (priors[key] === '') {
-      if (current[key] !== '') skipped.push({ key, current: current[key] });
+      if (current?.[key] !== '') skipped.push({ key, current: current?.[key] ?? '(changing)' });
     } else {
       targets[key] = priors[key];
     }
@@ -80,11 +92,11 @@ export function planRestore(managed: readonly PropertyKey[], priors: PropertyVal
   return { write: onlyDifferent(targets, current), skipped };
 }
 
-function onlyDifferent(targets: Partial<PropertyValues>, current: PropertyValues): Partial<PropertyValues> {
+function onlyDifferent(targets: Partial<PropertyValues>, current: PropertyValues | undefined): Partial<PropertyValues> {
   const out: Partial<PropertyValues> = {};
   for (const key of PROPERTY_KEYS) {
     const value = targets[key];
-    if (value !== undefined && value !== current[key]) out[key] = value;
+    if (value !== undefined && (current === undefined || value !== current[key])) out[key] = value;
   }
   return out;
 }

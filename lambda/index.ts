@@ -29,6 +29,7 @@ import {
   planRestore,
   recordFailedMessage,
   recordOutcome,
+  valuesAreSettled,
 } from './decisions';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
 import {
@@ -120,7 +121,7 @@ async function onUpdate(event: CustomResourceEvent): Promise<OnEventResult> {
   }
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
   const previouslyManaged = lenientManagedKeys(event.OldResourceProperties);
-  const plan = planApply(desired.properties, previouslyManaged, priorsOf(recorded), product.values);
+  const plan = planApply(desired.properties, previouslyManaged, priorsOf(recorded), comparable(product));
   return planned(event, event.PhysicalResourceId as string, recorded, plan, 'apply', desired.acceptLanguage);
 }
 
@@ -144,7 +145,7 @@ async function startManaging(event: CustomResourceEvent, desired: ReturnType<typ
     priorOwnerArn: fields.priorOwnerArn,
     priorLaunchRoleArn: fields.priorLaunchRoleArn,
   });
-  const plan = planApply(desired.properties, [], product.values, product.values);
+  const plan = planApply(desired.properties, [], product.values, comparable(product));
   return planned(event, physicalId, fields, plan, 'apply', desired.acceptLanguage);
 }
 
@@ -169,12 +170,17 @@ async function onDelete(event: CustomResourceEvent): Promise<OnEventResult> {
     typeof props[RESOURCE_PROPERTY.acceptLanguage] === 'string'
       ? (props[RESOURCE_PROPERTY.acceptLanguage] as string) || undefined
       : undefined;
-  const product = await readProduct(recorded.productId, acceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
+  let product: ProductState | undefined;
+  try {
+    product = await readProduct(recorded.productId, acceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
+  } catch (e) {
+    throw restoreFailed(recorded.productId, recorded, e);
+  }
   if (!product) {
     logger.info('Nothing to restore: the provisioned product no longer exists');
     return none;
   }
-  const plan = planRestore(lenientManagedKeys(props), priorsOf(recorded), product.values);
+  const plan = planRestore(lenientManagedKeys(props), priorsOf(recorded), comparable(product));
   return planned(event, physicalId, recorded, plan, 'restore', acceptLanguage);
 }
 
@@ -222,6 +228,22 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResu
   const change = event.PlannedChange;
   if (!change) return { IsComplete: true, Data: data };
 
+  try {
+    return await applyAndWait(event, change, recorded, data);
+  } catch (e) {
+    // A restore must never fail silently: whatever went wrong, say which values were not put back.
+    if (change.Purpose === 'restore' && !(e instanceof ReportedError)) throw restoreFailed(change.ProductId, recorded, e);
+    throw e;
+  }
+}
+
+/** Applies the planned write and watches its record until done, or until the fast-path window ends. */
+async function applyAndWait(
+  event: IsCompleteEvent,
+  change: PlannedChange,
+  recorded: PhysicalIdFields | undefined,
+  data: Record<string, string>,
+): Promise<IsCompleteResult> {
   // Within the window after onEvent, poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
   const written = await writeUntilAccepted(event, change, recorded, deadline);
@@ -240,7 +262,7 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResu
       case 'failed': {
         const errors = record.errors ?? (await readRecord(written.recordId, change.AcceptLanguage)).errors;
         logger.error('Record failed', { recordErrors: errors });
-        throw new Error(recordFailedMessage(purposeText(change, recorded), change.ProductId, written.recordId, errors));
+        throw new ReportedError(recordFailedMessage(purposeText(change, recorded), change.ProductId, written.recordId, errors));
       }
       case 'unrecognised':
         logger.warn('Record has a status this handler does not know; waiting on it', { recordStatus: status });
@@ -292,7 +314,7 @@ async function writeUntilAccepted(
         return 'product-gone';
       }
       if (name !== 'InvalidStateException' && !isTransient(e)) {
-        throw new Error(`${writeFailedMessage(change, recorded)} ${name}: ${(e as Error).message}`, { cause: e });
+        throw new ReportedError(`${writeFailedMessage(change, recorded)} ${name}: ${(e as Error).message}`, { cause: e });
       }
       const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, attempts + 1);
       logger.info(name === 'InvalidStateException' ? 'Product is busy; retrying the write' : 'Write failed for now; retrying', {
@@ -302,6 +324,30 @@ async function writeUntilAccepted(
       await sleep(delay);
     }
   }
+}
+
+/** An error whose message already says all a user needs: not wrapped again. */
+class ReportedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReportedError';
+  }
+}
+
+/** The error of a Delete that could not put the prior values back, naming the product and those values. */
+function restoreFailed(productId: string, recorded: PhysicalIdFields | undefined, e: unknown): ReportedError {
+  const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const priors: string[] = [];
+  if (recorded?.priorOwnerArn) priors.push(`OWNER=${recorded.priorOwnerArn}`);
+  if (recorded?.priorLaunchRoleArn) priors.push(`LAUNCH_ROLE=${recorded.priorLaunchRoleArn}`);
+  logger.error('Restore failed', { error: e as Error });
+  return new ReportedError(
+    `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +
+      `(prior owner ${quote(recorded?.priorOwnerArn)}, prior launch role ${quote(recorded?.priorLaunchRoleArn)}): ${error}. ` +
+      `The product keeps its current values. Delete again once the cause is fixed, or restore them by hand with ` +
+      `\`aws servicecatalog update-provisioned-product-properties --provisioned-product-id ${productId} --provisioned-product-properties ${priors.join(',')}\`.`,
+    { cause: e },
+  );
 }
 
 function purposeText(change: PlannedChange, recorded: PhysicalIdFields | undefined): string {
@@ -347,6 +393,18 @@ function checkAccount(productId: string, product: ProductState, properties: Part
       );
     }
   }
+}
+
+/**
+ * The product's values to compare targets with, or undefined while a record may still change them:
+ * then every target is written, and the write waits (InvalidStateException) until the record is done.
+ */
+function comparable(product: ProductState): PropertyValues | undefined {
+  if (valuesAreSettled(product.status)) return product.values;
+  logger.info('Product is busy: its values may still change, so every target is written once it is free', {
+    productStatus: product.status,
+  });
+  return undefined;
 }
 
 function priorsOf(recorded: PhysicalIdFields): PropertyValues {

@@ -322,6 +322,30 @@ describe('Delete', () => {
     expect(state(id).owner).toBe(ALICE);
   });
 
+  test('rollback of a Create that timed out while its record still runs: the restore lands after the record', async () => {
+    const id = product('pp-del-inflight');
+    const e = event('Create', { id, owner: ADMIN });
+    const planned = await handler.onEvent(e);
+    fake.planNextRecord({ durationMs: 400 });
+    // The waiter gives up after one check: the record is still running, the product UNDER_CHANGE.
+    expect(await handler.isComplete({ ...e, ...planned, PlannedAt: 0 })).toEqual({ IsComplete: false });
+    expect(fake.product(id)?.status).toBe('UNDER_CHANGE');
+    await run(event('Delete', { id, owner: ADMIN }, { physicalId: planned.PhysicalResourceId }));
+    expect(state(id).owner).toBe(ALICE);
+    expect(fake.writesApplied(id)).toBe(2);
+  });
+
+  test('a Delete that cannot even read the product fails naming the product and the prior values', async () => {
+    const id = product('pp-del-unreadable');
+    const c = await created(id, { owner: ADMIN });
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeProvisionedProduct'] });
+    await expect(handler.onEvent(event('Delete', c.props, { physicalId: c.physicalId }))).rejects.toThrow(
+      new RegExp(
+        `Could not restore provisioned product pp-del-unreadable .*prior owner ${ALICE.replace(/[/]/g, '\\/')}.*--provisioned-product-properties OWNER=`,
+      ),
+    );
+  });
+
   test('a restore that fails names the product and the prior values', async () => {
     const id = product('pp-del-fail');
     const c = await created(id, { owner: ADMIN });
