@@ -1,0 +1,174 @@
+/**
+ * The benchmark behind the README's Performance section (`npm run bench`). Prints a table and
+ * writes bench/results.json. Not a test: nothing here asserts a time.
+ *
+ * 1. Added latency: CloudFormation's response time minus the record's completion time, for records
+ *    finishing in 0.5, 2, 8 and 30 s, in real time (timeScale 1) through the lifecycle driver (the
+ *    real provider framework, the bundled handler, the fake Service Catalog), with the fast path
+ *    and without it (FAST_PATH_WINDOW_MS=0: the plain provider-framework behaviour), in one run.
+ * 2. Service Catalog calls per Create / Update / Delete, by operation.
+ * 3. Handler bundle size and module load time against the bare SDK client.
+ * 4. Synth time and template size for 1, 10 and 100 instances.
+ *
+ * BENCH_SAMPLES (default 3) sets the samples per record duration and mode.
+ */
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Owner, type ProvisionedProductPropertiesProps } from '../lib';
+import { FakeServiceCatalog } from '../test/support/fake-service-catalog';
+import { LifecycleDriver } from '../test/support/lifecycle-driver';
+import { footprint, median, synthScaling } from './footprint';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const ACCOUNT = '123456789012';
+const ORIGINAL_OWNER = `arn:aws:iam::${ACCOUNT}:user/alice`;
+const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
+const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
+const DURATIONS_MS = [500, 2_000, 8_000, 30_000];
+const CALLS_RECORD_MS = 1_500;
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? '3');
+const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
+
+type Mode = 'fast path' | 'plain framework';
+
+interface LatencySample {
+  mode: Mode;
+  recordMs: number;
+  addedMs: number;
+}
+
+/** One Create whose record takes `recordMs`, in real time; returns response time minus record completion. */
+async function addedLatency(mode: Mode, recordMs: number, index: number): Promise<LatencySample> {
+  const fake = await FakeServiceCatalog.start({ recordDurationMs: recordMs, account: ACCOUNT });
+  try {
+    const id = `pp-bench${index}`;
+    fake.addProduct({ id, owner: ORIGINAL_OWNER });
+    const driver = LifecycleDriver.fromConstruct(
+      { provisionedProductId: id, owner: Owner.fromArn(ADMIN) },
+      { endpoint: fake.endpoint, timeScale: 1, env: mode === 'plain framework' ? { ...QUIET, FAST_PATH_WINDOW_MS: '0' } : QUIET },
+    );
+    const created = await driver.create();
+    if (created.Status !== 'SUCCESS') throw new Error(`${mode} ${recordMs} ms: Create ${created.Status}: ${created.Reason}`);
+    const write = fake.callsOf('UpdateProvisionedProductProperties').find((c) => c.outcome === 'ok');
+    if (!write) throw new Error('no write was made');
+    const recordDone = write.at + recordMs;
+    return { mode, recordMs, addedMs: created.responses[0].at - recordDone };
+  } finally {
+    await fake.close();
+  }
+}
+
+/** Calls per Create / Update / Delete by operation, in one real-time lifecycle with 1.5 s records. */
+async function callsPerEvent(): Promise<Record<string, Record<string, number>>> {
+  const fake = await FakeServiceCatalog.start({ recordDurationMs: CALLS_RECORD_MS, account: ACCOUNT });
+  try {
+    fake.addProduct({ id: 'pp-calls', owner: ORIGINAL_OWNER });
+    const props = (owner: string): ProvisionedProductPropertiesProps => ({ provisionedProductId: 'pp-calls', owner: Owner.fromArn(owner) });
+    const driver = LifecycleDriver.fromConstruct(props(ADMIN), { endpoint: fake.endpoint, timeScale: 1, env: QUIET });
+    const counts: Record<string, Record<string, number>> = {};
+    const measure = async (name: string, step: () => Promise<{ Status: string }>) => {
+      const before = fake.calls.length;
+      const result = await step();
+      if (result.Status !== 'SUCCESS') throw new Error(`${name} failed`);
+      counts[name] = {};
+      for (const call of fake.calls.slice(before)) counts[name][call.op] = (counts[name][call.op] ?? 0) + 1;
+    };
+    await measure('Create', () => driver.create());
+    await measure('Update', () => driver.update(LifecycleDriver.propertiesFor(props(OPS))));
+    await measure('Delete', () => driver.delete());
+    return counts;
+  } finally {
+    await fake.close();
+  }
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padEnd(n);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log(
+    `Benchmark on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+
+  // Latency: every sample concurrently (each has its own fake and driver), so the run takes about
+  // as long as the slowest record plus the plain waiter's interval.
+  const jobs: Array<Promise<LatencySample>> = [];
+  let index = 0;
+  for (const mode of ['fast path', 'plain framework'] as Mode[]) {
+    for (const recordMs of DURATIONS_MS) for (let i = 0; i < SAMPLES; i++) jobs.push(addedLatency(mode, recordMs, index++));
+  }
+  const samples = await Promise.all(jobs);
+  const latency = DURATIONS_MS.map((recordMs) => {
+    const of = (mode: Mode) => samples.filter((s) => s.mode === mode && s.recordMs === recordMs).map((s) => s.addedMs);
+    const fast = of('fast path');
+    const plain = of('plain framework');
+    return {
+      recordMs,
+      fastMedianMs: Math.round(median(fast)),
+      fastMaxMs: Math.round(Math.max(...fast)),
+      plainMedianMs: Math.round(median(plain)),
+      plainMaxMs: Math.round(Math.max(...plain)),
+      ratio: Number((median(fast) / median(plain)).toFixed(2)),
+    };
+  });
+  console.log(`\nAdded latency (CloudFormation response minus record completion), ${SAMPLES} samples each, real time:`);
+  console.log(
+    `${pad('record', 8)}${pad('fast median', 13)}${pad('fast max', 10)}${pad('plain median', 14)}${pad('plain max', 11)}fast/plain`,
+  );
+  for (const l of latency) {
+    console.log(
+      `${pad(`${l.recordMs / 1000} s`, 8)}${pad(`${l.fastMedianMs} ms`, 13)}${pad(`${l.fastMaxMs} ms`, 10)}${pad(`${l.plainMedianMs} ms`, 14)}${pad(`${l.plainMaxMs} ms`, 11)}${l.ratio}`,
+    );
+  }
+
+  const calls = await callsPerEvent();
+  console.log(`\nService Catalog calls per event (${CALLS_RECORD_MS / 1000} s records, real time):`);
+  for (const [event, ops] of Object.entries(calls)) {
+    console.log(
+      `${pad(event, 8)}${Object.entries(ops)
+        .map(([op, n]) => `${op} ${n}`)
+        .join(', ')}`,
+    );
+  }
+
+  const foot = footprint(11);
+  console.log(
+    `\nHandler bundle: ${(foot.bundleBytes / 1024).toFixed(1)} KiB; load ${foot.bundleLoadMs.toFixed(1)} ms (median of ${foot.runs} fresh processes)`,
+  );
+  console.log(`Bare @aws-sdk/client-service-catalog load: ${foot.sdkLoadMs.toFixed(1)} ms; ratio ${foot.loadRatio.toFixed(2)}`);
+
+  const synth = synthScaling([1, 10, 100], 3);
+  const base = synth[0];
+  console.log('\nSynth (construct + synth, median of 3 fresh processes) and template size:');
+  console.log(
+    `${pad('instances', 11)}${pad('synth', 10)}${pad('x of 1', 8)}${pad('template', 12)}${pad('x of 1', 8)}${pad('bytes/extra instance', 22)}functions`,
+  );
+  for (const s of synth) {
+    const perInstance = s.instances > 1 ? Math.round((s.templateBytes - base.templateBytes) / (s.instances - 1)) : 0;
+    console.log(
+      `${pad(s.instances, 11)}${pad(`${Math.round(s.synthMs)} ms`, 10)}${pad((s.synthMs / base.synthMs).toFixed(2), 8)}${pad(`${s.templateBytes} B`, 12)}${pad((s.templateBytes / base.templateBytes).toFixed(2), 8)}${pad(perInstance || '-', 22)}${s.functions}`,
+    );
+  }
+
+  const results = {
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    samplesPerCase: SAMPLES,
+    latency,
+    calls,
+    footprint: foot,
+    synth,
+    runSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  const out = path.join(__dirname, 'results.json');
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nWrote ${out} (${results.runSeconds} s)`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
