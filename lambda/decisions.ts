@@ -103,11 +103,14 @@ function onlyDifferent(targets: Partial<PropertyValues>, current: PropertyValues
 
 /**
  * The IdempotencyToken for the write one CloudFormation request makes. Derived from the RequestId
- * (the same on every redelivery of an event) and the product id, hashed so that it always matches
- * the API's `[a-zA-Z0-9][a-zA-Z0-9_-]*`, 1–128.
+ * (the same on every redelivery of an event), the product and the planned properties: deliveries
+ * that plan the same write send the same token, so it is applied once; a delivery that planned
+ * another write (it read the product at another moment) gets its own token instead of reusing one
+ * with other parameters. Hashed so that it always matches the API's `[a-zA-Z0-9][a-zA-Z0-9_-]*`, 1–128.
  */
-export function idempotencyToken(requestId: string, productId: string): string {
-  return createHash('sha256').update(`${requestId}|${productId}`).digest('hex');
+export function idempotencyToken(requestId: string, productId: string, properties: Partial<PropertyValues>): string {
+  const planned = PROPERTY_KEYS.map((k) => `${k}=${properties[k] ?? ''}`).join('|');
+  return createHash('sha256').update(`${requestId}|${productId}|${planned}`).digest('hex');
 }
 
 /** One entry of a record's RecordErrors. */

@@ -208,7 +208,7 @@ function planned(
   const change: PlannedChange = {
     ProductId: recorded.productId,
     Properties: plan.write,
-    IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId),
+    IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId, plan.write),
     AcceptLanguage: acceptLanguage,
     Purpose: purpose,
   };

@@ -71,16 +71,23 @@ describe('planning Delete', () => {
 });
 
 describe('idempotency token', () => {
-  test('is the same for a redelivered event and differs between requests and products', () => {
-    const t = idempotencyToken('7e0f2a3c-1111-2222-3333-444455556666', 'pp-1');
-    expect(t).toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556666', 'pp-1'));
-    expect(t).not.toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556667', 'pp-1'));
-    expect(t).not.toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556666', 'pp-2'));
+  const REQUEST = '7e0f2a3c-1111-2222-3333-444455556666';
+  test('is the same for a redelivered event that plans the same write', () => {
+    expect(idempotencyToken(REQUEST, 'pp-1', { OWNER: A })).toBe(idempotencyToken(REQUEST, 'pp-1', { OWNER: A }));
+  });
+
+  test('differs between requests, products and planned writes, so no token is reused with other parameters', () => {
+    const t = idempotencyToken(REQUEST, 'pp-1', { OWNER: A });
+    expect(t).not.toBe(idempotencyToken('7e0f2a3c-1111-2222-3333-444455556667', 'pp-1', { OWNER: A }));
+    expect(t).not.toBe(idempotencyToken(REQUEST, 'pp-2', { OWNER: A }));
+    expect(t).not.toBe(idempotencyToken(REQUEST, 'pp-1', { OWNER: A, LAUNCH_ROLE: B }));
+    expect(t).not.toBe(idempotencyToken(REQUEST, 'pp-1', { OWNER: B }));
   });
 
   test('always matches the API pattern, whatever the RequestId', () => {
-    for (const id of ['', 'weird id/with:chars', 'x'.repeat(500)])
-      expect(idempotencyToken(id, 'pp-1')).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$/);
+    for (const id of ['', 'weird id/with:chars', 'x'.repeat(500)]) {
+      expect(idempotencyToken(id, 'pp-1', { OWNER: A })).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$/);
+    }
   });
 });
 
