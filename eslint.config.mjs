@@ -16,18 +16,7 @@ const nodeGlobals = {
 
 export default defineConfig(
   {
-    ignores: [
-      'node_modules/',
-      'dist/',
-      'assets/',
-      'cdk.out/',
-      'coverage/',
-      // TEMPORARY: written concurrently by another change; remove these three entries (and the
-      // matching ones in .prettierignore) once it has landed, then run `npm run format`.
-      'test/support/lifecycle-driver.ts',
-      'test/e2e/**',
-      'scripts/demo.ts',
-    ],
+    ignores: ['node_modules/', 'dist/', 'assets/', 'cdk.out/', 'coverage/'],
   },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -10,7 +10,9 @@
  * 3. Handler bundle size and module load time against the bare SDK client.
  * 4. Synth time and template size for 1, 10 and 100 instances.
  *
- * BENCH_SAMPLES (default 3) sets the samples per record duration and mode.
+ * BENCH_SAMPLES (default 5) sets the samples per record duration and mode. The samples of one
+ * duration spread over ±15% of it, so that records end at different moments between two polls
+ * (a fixed duration would always meet the poll schedule at the same point and show one number).
  */
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -28,7 +30,7 @@ const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
 const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
 const DURATIONS_MS = [500, 2_000, 8_000, 30_000];
 const CALLS_RECORD_MS = 1_500;
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? '3');
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? '5');
 const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
 
 type Mode = 'fast path' | 'plain framework';
@@ -40,7 +42,9 @@ interface LatencySample {
 }
 
 /** One Create whose record takes `recordMs`, in real time; returns response time minus record completion. */
-async function addedLatency(mode: Mode, recordMs: number, index: number): Promise<LatencySample> {
+async function addedLatency(mode: Mode, nominalMs: number, sample: number, index: number): Promise<LatencySample> {
+  const spread = SAMPLES > 1 ? sample / (SAMPLES - 1) : 0.5;
+  const recordMs = Math.round(nominalMs * (0.85 + 0.3 * spread));
   const fake = await FakeServiceCatalog.start({ recordDurationMs: recordMs, account: ACCOUNT });
   try {
     const id = `pp-bench${index}`;
@@ -54,7 +58,7 @@ async function addedLatency(mode: Mode, recordMs: number, index: number): Promis
     const write = fake.callsOf('UpdateProvisionedProductProperties').find((c) => c.outcome === 'ok');
     if (!write) throw new Error('no write was made');
     const recordDone = write.at + recordMs;
-    return { mode, recordMs, addedMs: created.responses[0].at - recordDone };
+    return { mode, recordMs: nominalMs, addedMs: created.responses[0].at - recordDone };
   } finally {
     await fake.close();
   }
@@ -99,7 +103,7 @@ async function main(): Promise<void> {
   const jobs: Array<Promise<LatencySample>> = [];
   let index = 0;
   for (const mode of ['fast path', 'plain framework'] as Mode[]) {
-    for (const recordMs of DURATIONS_MS) for (let i = 0; i < SAMPLES; i++) jobs.push(addedLatency(mode, recordMs, index++));
+    for (const recordMs of DURATIONS_MS) for (let i = 0; i < SAMPLES; i++) jobs.push(addedLatency(mode, recordMs, i, index++));
   }
   const samples = await Promise.all(jobs);
   const latency = DURATIONS_MS.map((recordMs) => {
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
       ratio: Number((median(fast) / median(plain)).toFixed(2)),
     };
   });
-  console.log(`\nAdded latency (CloudFormation response minus record completion), ${SAMPLES} samples each, real time:`);
+  console.log(`\nAdded latency (CloudFormation response minus record completion), ${SAMPLES} samples each within ±15%, real time:`);
   console.log(
     `${pad('record', 8)}${pad('fast median', 13)}${pad('fast max', 10)}${pad('plain median', 14)}${pad('plain max', 11)}fast/plain`,
   );

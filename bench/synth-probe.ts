@@ -19,8 +19,7 @@ for (let i = 0; i < n; i++) {
 }
 const assembly = app.synth();
 const ms = performance.now() - start;
-const template = JSON.stringify(assembly.getStackByName('Bench').template);
-const functions = Object.values(assembly.getStackByName('Bench').template.Resources as Record<string, { Type: string }>).filter(
-  (r) => r.Type === 'AWS::Lambda::Function',
-).length;
+const stackTemplate = assembly.getStackByName('Bench').template as { Resources: Record<string, { Type: string }> };
+const template = JSON.stringify(stackTemplate);
+const functions = Object.values(stackTemplate.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').length;
 process.stdout.write(JSON.stringify({ ms, templateBytes: Buffer.byteLength(template), functions }));

@@ -1,0 +1,509 @@
+/**
+ * Randomized lifecycles (fast-check): random sequences of Create / Update (owner, launch role,
+ * dropped key, added key, replacement) with faults (throttling, 5xx and dropped connections on a
+ * share of calls, failed records, a busy product, the handler's invoke call failing, events
+ * delivered twice, another resource failing the stack), each ending with a successful Delete.
+ *
+ * Invariant: afterwards every product has exactly the owner and launch role it started with, or,
+ * where the launch role could not be restored because the product had none, the handler said so
+ * (the "No prior value to restore" warning for LAUNCH_ROLE), or a restore failed and said so: its
+ * reason names the product and the prior value, or (a restore the waiter gave up on, whose reason
+ * is the framework's "Operation timed out") its physical id, shown with the DELETE_FAILED, holds
+ * them. Each of these is counted; a change nothing accounts for is a lost prior and fails the test.
+ *
+ *   E2E_SEED=<n>       replay a run (the seed is printed on failure, with fast-check's path)
+ *   SOAK_RUNS=<n>      sequences to run (default 1000)
+ *   E2E_LANES=<n>      sequences run concurrently, each with its own fake (default 8)
+ *   E2E_BATCH=<n>      sequences per fast-check run (default 25; E2E_BATCH=1 E2E_SHRINK=1 to shrink one sequence)
+ *   E2E_SHRINK=1       shrink a failing batch to a minimal one (slow: each try runs a batch)
+ *   E2E_KNOWN_BUGS=1   also generate the situations of test/e2e/known-bugs.test.ts (expect failures)
+ */
+import * as fc from 'fast-check';
+import { Duration } from 'aws-cdk-lib';
+import { Owner } from '../../lib';
+import { decodePhysicalId, type PhysicalIdFields } from '../../lambda/physical-id';
+import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import {
+  LifecycleDriver,
+  type CrashPlan,
+  type Properties,
+  type Redelivery,
+  type StackModel,
+  type StepResult,
+  constructStack,
+  resourceOf,
+  synthesize,
+} from '../support/lifecycle-driver';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { App, Stack } from 'aws-cdk-lib';
+
+const ACCOUNT = '123456789012';
+const PRODUCTS = ['pp-random-a', 'pp-random-b'] as const;
+/** Owners and launch roles a resource may set. */
+const OWNERS = [`arn:aws:iam::${ACCOUNT}:role/ManagedOwner`, `arn:aws:iam::${ACCOUNT}:user/managed-owner`] as const;
+const ROLES = [`arn:aws:iam::${ACCOUNT}:role/ManagedLaunch1`, `arn:aws:iam::${ACCOUNT}:role/ManagedLaunch2`] as const;
+/** Starting values, distinct from the managed ones so that a lost prior shows. */
+const START_OWNERS = [`arn:aws:iam::${ACCOUNT}:user/original-a`, `arn:aws:iam::${ACCOUNT}:role/OriginalB`] as const;
+const START_ROLE = `arn:aws:iam::${ACCOUNT}:role/OriginalLaunch`;
+
+const RUNS = Number(process.env.SOAK_RUNS ?? 1000);
+const LANES = Math.max(1, Number(process.env.E2E_LANES ?? 8));
+/** Sequences per fast-check run (a run is a batch, so that lanes overlap the waits of many sequences). */
+const BATCH = Math.max(1, Number(process.env.E2E_BATCH ?? 25));
+/** A fixed seed by default so that CI runs the same 1000 sequences every time; `test:soak` draws a new one. */
+const SEED = process.env.E2E_SEED !== undefined && process.env.E2E_SEED !== '' ? Number(process.env.E2E_SEED) : 20261127;
+const KNOWN_BUGS = process.env.E2E_KNOWN_BUGS === '1';
+/** 5 s waiter interval → 10 ms, 15 s fast path → 30 ms, 1 s poll → 2 ms. */
+const TIME_SCALE = 0.002;
+/** A totalTimeout of 1 minute: 12 waiter retries, about 120 ms compressed. */
+const TOTAL_TIMEOUT = Duration.minutes(1);
+/** Stack states an operator can only delete (a failed Create without rollback, a failed rollback, a failed Delete). */
+const STUCK: readonly string[] = ['CREATE_FAILED', 'ROLLBACK_FAILED', 'DELETE_FAILED'];
+/** The fake's violation for an IdempotencyToken sent again with other parameters. */
+const TOKEN_REUSE = /IdempotencyToken \w+ reused with different parameters/;
+
+// ------------------------------------------------------------------------------------------------
+// The model of a sequence
+// ------------------------------------------------------------------------------------------------
+
+/** What the resource's properties ask for. */
+interface Target {
+  readonly product: 0 | 1;
+  readonly owner?: 0 | 1;
+  readonly role?: 0 | 1;
+}
+
+type ApiFaultKind = 'throttle' | '5xx' | 'drop';
+
+/** One disturbance during a step. */
+type Fault =
+  | { readonly kind: 'api'; readonly share: number; readonly kinds: readonly ApiFaultKind[]; readonly seed: number }
+  | { readonly kind: 'record-fails' }
+  | { readonly kind: 'slow-record' }
+  | { readonly kind: 'busy'; readonly ms: number }
+  | { readonly kind: 'crash'; readonly plan: CrashPlan }
+  | { readonly kind: 'redeliver'; readonly redeliver: Redelivery }
+  | { readonly kind: 'stack-fails-after' };
+
+interface StepSpec {
+  readonly target: Target;
+  readonly faults: readonly Fault[];
+}
+
+interface SequenceSpec {
+  readonly start: readonly { readonly owner: 0 | 1; readonly hasRole: boolean }[];
+  readonly recordMs: number;
+  readonly steps: readonly StepSpec[];
+  readonly finalFaults: readonly Fault[];
+}
+
+const targetArb: fc.Arbitrary<Target> = fc
+  .record({
+    product: fc.constantFrom<0 | 1>(0, 1),
+    owner: fc.option(fc.constantFrom<0 | 1>(0, 1), { nil: undefined }),
+    role: fc.option(fc.constantFrom<0 | 1>(0, 1), { nil: undefined }),
+  })
+  .filter((t) => t.owner !== undefined || t.role !== undefined)
+  .map((t) => ({
+    product: t.product,
+    ...(t.owner !== undefined ? { owner: t.owner } : {}),
+    ...(t.role !== undefined ? { role: t.role } : {}),
+  }));
+
+const apiFaultArb: fc.Arbitrary<Fault> = fc.record({
+  kind: fc.constant('api' as const),
+  // Throttling backs off from 1 s in the SDK (real time), so it is drawn less often.
+  kinds: fc.oneof(
+    { weight: 4, arbitrary: fc.subarray<ApiFaultKind>(['5xx', 'drop'], { minLength: 1 }) },
+    { weight: 1, arbitrary: fc.subarray<ApiFaultKind>(['throttle', '5xx', 'drop'], { minLength: 1 }) },
+  ),
+  share: fc.double({ min: 0.05, max: 0.3, noNaN: true }),
+  seed: fc.integer({ min: 1, max: 2 ** 30 }),
+});
+
+const faultArb: fc.Arbitrary<Fault> = fc.oneof(
+  { weight: 4, arbitrary: apiFaultArb },
+  { weight: 2, arbitrary: fc.constant<Fault>({ kind: 'record-fails' }) },
+  { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'slow-record' }) },
+  { weight: 2, arbitrary: fc.integer({ min: 5, max: 60 }).map<Fault>((ms) => ({ kind: 'busy', ms })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        fn: fc.constantFrom<'onEvent' | 'isComplete'>('onEvent', 'isComplete'),
+        when: fc.constantFrom<'after-work' | 'before-work'>('after-work', 'before-work'),
+        count: fc.constantFrom(1, 1, 1, 2),
+      })
+      .map<Fault>((plan) => ({ kind: 'crash', plan })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        // 'after-start' lets the second delivery overtake a slow first waiter: BUG 3 of known-bugs.test.ts.
+        when: KNOWN_BUGS
+          ? fc.constantFrom<'after-start' | 'after-response'>('after-start', 'after-response')
+          : fc.constant('after-response' as const),
+        // Lambda's first async retry comes after about a minute.
+        afterMs: KNOWN_BUGS ? fc.constantFrom(0, 60_000) : fc.constant(60_000),
+      })
+      // Lambda retries the framework's async invocation only when it crashed: after it started the waiter.
+      .map<Fault>((r) => ({ kind: 'redeliver', redeliver: { times: 1, when: r.when, afterMs: r.afterMs, condition: 'waiter-started' } })),
+  },
+  { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'stack-fails-after' }) },
+);
+
+const faultsArb = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<Fault[]>([]) },
+  { weight: 2, arbitrary: fc.array(faultArb, { minLength: 1, maxLength: 2 }) },
+);
+
+const sequenceArb: fc.Arbitrary<SequenceSpec> = fc.record({
+  start: fc.tuple(
+    fc.record({ owner: fc.constantFrom<0 | 1>(0, 1), hasRole: fc.boolean() }),
+    fc.record({ owner: fc.constantFrom<0 | 1>(0, 1), hasRole: fc.boolean() }),
+  ),
+  recordMs: fc.integer({ min: 1, max: 8 }),
+  steps: fc.array(fc.record({ target: targetArb, faults: faultsArb }), { minLength: 1, maxLength: 5 }),
+  finalFaults: fc.oneof(
+    { weight: 2, arbitrary: fc.constant<Fault[]>([]) },
+    { weight: 1, arbitrary: fc.array(apiFaultArb, { maxLength: 1 }) },
+  ),
+});
+
+// ------------------------------------------------------------------------------------------------
+// Synthesized properties (each distinct target synthesized once, by the real construct)
+// ------------------------------------------------------------------------------------------------
+
+const synthesized = new Map<string, StackModel>();
+
+function modelFor(target: Target): StackModel {
+  const key = JSON.stringify(target);
+  let model = synthesized.get(key);
+  if (!model) {
+    const scope = new Stack(new App(), 'RoleScope');
+    model = synthesize(
+      constructStack({
+        provisionedProductId: PRODUCTS[target.product],
+        owner: target.owner !== undefined ? Owner.fromArn(OWNERS[target.owner]) : undefined,
+        launchRole: target.role !== undefined ? iam.Role.fromRoleArn(scope, 'Launch', ROLES[target.role]) : undefined,
+        totalTimeout: TOTAL_TIMEOUT,
+      }),
+      { validate: false },
+    );
+    synthesized.set(key, model);
+  }
+  return model;
+}
+
+function propertiesFor(target: Target): Properties {
+  return resourceOf(modelFor(target)).properties;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Running a sequence
+// ------------------------------------------------------------------------------------------------
+
+interface Stats {
+  sequences: number;
+  events: number;
+  stepKinds: Record<string, number>;
+  faults: Record<string, number>;
+  failedEvents: number;
+  priorsLost: number;
+  launchRoleNotRestorableSaidSo: number;
+  restoreFailedReported: number;
+  restoreTimedOut: number;
+  tokenReuse: number;
+  orphans: number;
+  ms: number;
+}
+
+const stats: Stats = {
+  sequences: 0,
+  events: 0,
+  stepKinds: {},
+  // API faults as the fake injected them; crashes and redeliveries as they happened; the rest as planned.
+  faults: {
+    throttle: 0,
+    '5xx': 0,
+    drop: 0,
+    'record-fails': 0,
+    'slow-record': 0,
+    busy: 0,
+    'invoke-crash': 0,
+    redelivery: 0,
+    'stack-fails-after': 0,
+  },
+  failedEvents: 0,
+  priorsLost: 0,
+  launchRoleNotRestorableSaidSo: 0,
+  restoreFailedReported: 0,
+  restoreTimedOut: 0,
+  tokenReuse: 0,
+  orphans: 0,
+  ms: 0,
+};
+
+/** The kind of change from one target to the next (for the statistics). */
+function stepKind(from: Target | undefined, to: Target): string {
+  if (!from) return 'create';
+  if (from.product !== to.product) return 'replacement';
+  const kinds: string[] = [];
+  for (const key of ['owner', 'role'] as const) {
+    if (from[key] !== undefined && to[key] === undefined) kinds.push(`drop ${key}`);
+    else if (from[key] === undefined && to[key] !== undefined) kinds.push(`add ${key}`);
+    else if (from[key] !== to[key]) kinds.push(`change ${key}`);
+  }
+  return kinds.join(' + ') || 'no-op';
+}
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly report: string;
+}
+
+async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outcome> {
+  const started = Date.now();
+  const fake = await FakeServiceCatalog.start({ recordDurationMs: spec.recordMs, account: ACCOUNT });
+  const log: string[] = [];
+  try {
+    const start = PRODUCTS.map((id, i) => ({
+      id,
+      owner: START_OWNERS[spec.start[i].owner],
+      launchRole: spec.start[i].hasRole ? START_ROLE : '',
+    }));
+    for (const p of start) fake.addProduct(p);
+
+    const driver = new LifecycleDriver(modelFor(spec.steps[0].target), {
+      endpoint: fake.endpoint,
+      timeScale: TIME_SCALE,
+      // Fewer log lines to format; the warnings the invariant reads are kept.
+      env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    });
+    let current: Target | undefined;
+    const results: StepResult[] = [];
+
+    const apply = (faults: readonly Fault[]): { redeliver?: Redelivery; stackFailsAfter?: boolean } => {
+      const options: { redeliver?: Redelivery; stackFailsAfter?: boolean } = {};
+      for (const f of faults) {
+        if (counting && (f.kind === 'record-fails' || f.kind === 'slow-record' || f.kind === 'busy' || f.kind === 'stack-fails-after')) {
+          stats.faults[f.kind]++;
+        }
+        switch (f.kind) {
+          case 'api':
+            fake.setFaults({ share: f.share, kinds: [...f.kinds], seed: f.seed });
+            break;
+          case 'record-fails':
+            fake.planNextRecord({ fail: [{ Code: 'RandomFailure', Description: 'injected record failure' }] });
+            break;
+          case 'slow-record':
+            // Outlives its event's waiter (totalTimeout 1 minute: about 130 ms compressed, 200 ms with the calls) and normally lands during the rollback.
+            fake.planNextRecord({ durationMs: 250 });
+            break;
+          case 'busy':
+            for (const p of PRODUCTS) fake.setBusy(p, f.ms);
+            break;
+          case 'crash':
+            driver.crash(f.plan);
+            break;
+          case 'redeliver':
+            options.redeliver = f.redeliver;
+            break;
+          case 'stack-fails-after':
+            options.stackFailsAfter = true;
+            break;
+        }
+      }
+      return options;
+    };
+    const record = (label: string, r: StepResult): void => {
+      results.push(r);
+      const follow = r.followUps.map((f) => ` → ${f.phase} ${f.RequestType} ${f.Status}`).join('');
+      log.push(
+        `${label}: ${r.Status}${r.Status === 'FAILED' ? ` (${r.Reason.split('\n')[0].slice(0, 160)})` : ''}${follow} ⇒ ${r.stackStatus}`,
+      );
+    };
+
+    /** Brings the stack back to where CloudFormation accepts changes, as an operator would (faults off). */
+    const recover = async (): Promise<void> => {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        if (driver.stackStatus === 'UPDATE_ROLLBACK_FAILED') {
+          record('continue-rollback', await driver.continueRollback());
+        } else if (driver.physicalId !== undefined && STUCK.includes(driver.stackStatus)) {
+          record('delete the failed stack', await driver.delete());
+        } else {
+          return;
+        }
+      }
+    };
+
+    for (const step of spec.steps) {
+      await recover();
+      const kind = stepKind(driver.physicalId !== undefined ? current : undefined, step.target);
+      if (counting) stats.stepKinds[kind] = (stats.stepKinds[kind] ?? 0) + 1;
+      const options = apply(step.faults);
+      const props = propertiesFor(step.target);
+      const result = driver.physicalId === undefined ? await driver.create(props, options) : await driver.update(props, options);
+      fake.setFaults(undefined);
+      record(`${kind} ${JSON.stringify(step.target)} faults=${JSON.stringify(step.faults)}`, result);
+      if (result.Status === 'SUCCESS' && !options.stackFailsAfter) current = step.target;
+    }
+
+    // The end: a successful Delete (retried without faults, as an operator would).
+    await recover();
+    for (let attempt = 0; attempt < 6 && driver.physicalId !== undefined; attempt++) {
+      if (attempt === 0) apply(spec.finalFaults);
+      const deleted = await driver.delete();
+      fake.setFaults(undefined);
+      record(`delete${attempt > 0 ? ' (retry)' : ''} faults=${attempt === 0 ? JSON.stringify(spec.finalFaults) : '[]'}`, deleted);
+    }
+    await driver.settle();
+
+    // Invariant: each product has its starting owner and launch role; or the launch role could not
+    // be restored (it had none) and the handler warned; or a restore failed and the failure's reason,
+    // which CloudFormation shows, names the product and the prior value (DESIGN.md section 2, Delete).
+    const problems: string[] = [];
+    if (driver.physicalId !== undefined) problems.push(`the final Delete never succeeded (${driver.stackStatus})`);
+    const warnings = driver.invocations
+      .flatMap((i) => i.logs)
+      .map((l) => {
+        try {
+          return JSON.parse(l.text) as { level?: string; message?: string; key?: string; provisionedProductId?: string };
+        } catch {
+          return {};
+        }
+      })
+      .filter((l) => l.level === 'WARN' && l.key === 'LAUNCH_ROLE' && l.message?.startsWith('No prior value to restore'));
+    const failureReasons = driver.history.filter((h) => h.Status === 'FAILED').map((h) => h.Reason);
+    const reported = (id: string, what: string): boolean =>
+      failureReasons.some((r) => r.includes(`provisioned product ${id} `) && r.includes(what));
+    // A restore the waiter gave up on fails with the framework's bare "Operation timed out"; the
+    // prior values are then only in the physical id CloudFormation shows with the DELETE_FAILED.
+    const timedOutRestores = driver.history
+      .filter((h) => h.Status === 'FAILED' && h.RequestType === 'Delete' && h.Reason === 'Operation timed out')
+      .map((h) => decodePhysicalId(h.PhysicalResourceId))
+      .filter((f) => f !== undefined);
+    const timedOut = (id: string, prior: (f: PhysicalIdFields) => boolean): boolean =>
+      timedOutRestores.some((f) => f.productId === id && prior(f));
+    let saidSo = 0;
+    let restoreFailedReported = 0;
+    let restoreTimedOut = 0;
+    for (const p of start) {
+      const now = fake.product(p.id);
+      if (!now) {
+        problems.push(`${p.id} disappeared`);
+        continue;
+      }
+      if (now.owner !== p.owner) {
+        if (reported(p.id, `prior owner ${p.owner}`)) restoreFailedReported++;
+        else if (timedOut(p.id, (f) => f.priorOwnerArn === p.owner)) restoreTimedOut++;
+        else problems.push(`${p.id}: owner ${now.owner}, started as ${p.owner}, and no failure said so`);
+      }
+      if (now.launchRole !== p.launchRole) {
+        if (p.launchRole === '' && warnings.some((w) => w.provisionedProductId === p.id)) saidSo++;
+        else if (reported(p.id, `prior launch role ${p.launchRole || '(none)'}`)) restoreFailedReported++;
+        else if (timedOut(p.id, (f) => f.priorLaunchRoleArn === p.launchRole)) restoreTimedOut++;
+        else
+          problems.push(`${p.id}: launch role ${now.launchRole || '(none)'}, started as ${p.launchRole || '(none)'}, and nothing said so`);
+      }
+    }
+    // Known bug (known-bugs.test.ts, "token reuse"): a redelivered event may send another write under
+    // the same IdempotencyToken. Counted, and a failure only with E2E_KNOWN_BUGS=1.
+    const violations = fake.violations.filter((v) => KNOWN_BUGS || !TOKEN_REUSE.test(v));
+    if (violations.length > 0) problems.push(`malformed calls: ${violations.join('; ')}`);
+    if (driver.responseUrlLeaks().length > 0) problems.push('a log line contains the ResponseURL');
+
+    if (counting) {
+      stats.sequences++;
+      stats.events += driver.history.length;
+      stats.failedEvents += driver.history.filter((h) => h.Status === 'FAILED').length;
+      for (const [kind, n] of Object.entries(fake.faultsInjected)) stats.faults[kind] += n;
+      stats.faults['invoke-crash'] += driver.invocations.filter((i) => i.outcome.startsWith('crashed')).length;
+      stats.faults.redelivery += driver.history.reduce((n, h) => n + h.deliveries - 1, 0);
+      stats.priorsLost += problems.filter((p) => /: (owner|launch role) /.test(p)).length;
+      stats.launchRoleNotRestorableSaidSo += saidSo;
+      stats.restoreFailedReported += restoreFailedReported;
+      stats.restoreTimedOut += restoreTimedOut;
+      stats.tokenReuse += fake.violations.length - violations.length;
+      stats.orphans += driver.orphans.length;
+    }
+    return {
+      ok: problems.length === 0,
+      report: [
+        `start: ${JSON.stringify(start)}`,
+        ...log,
+        ...driver.orphans.map((o) => `orphan ${o.physicalId}: ${o.reason.split('\n')[0]}`),
+        `problems: ${problems.join(' | ') || 'none'}`,
+      ].join('\n  '),
+    };
+  } finally {
+    await fake.close();
+    if (counting) stats.ms += Date.now() - started;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+test(
+  `random lifecycles keep every product's prior owner and launch role (${RUNS} sequences, seed ${SEED})`,
+  async () => {
+    const t0 = Date.now();
+    // Warm the synthesis cache: every target a sequence can name.
+    for (const product of [0, 1] as const) {
+      for (const owner of [undefined, 0, 1] as const) {
+        for (const role of [undefined, 0, 1] as const) {
+          if (owner !== undefined || role !== undefined)
+            modelFor({ product, ...(owner !== undefined ? { owner } : {}), ...(role !== undefined ? { role } : {}) });
+        }
+      }
+    }
+    const synthMs = Date.now() - t0;
+
+    let failing = false;
+    const batch = fc.array(sequenceArb, { minLength: BATCH, maxLength: BATCH });
+    const property = fc.asyncProperty(batch, async (sequences) => {
+      const counting = !failing;
+      // LANES workers take the batch's sequences one after another, each with its own fake, so
+      // that a slow sequence (throttling backs off in real time) holds up one lane, not a batch.
+      const outcomes: Outcome[] = [];
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < sequences.length) {
+          const i = next++;
+          outcomes[i] = await runSequence(sequences[i], counting);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(LANES, sequences.length) }, lane));
+      const bad = outcomes.filter((o) => !o.ok);
+      if (bad.length > 0) {
+        failing = true;
+        throw new Error(`priors lost (replay with E2E_SEED=${SEED}):\n  ${bad.map((o) => o.report).join('\n\n  ')}`);
+      }
+    });
+    try {
+      await fc.assert(property, { seed: SEED, numRuns: Math.ceil(RUNS / BATCH), endOnFailure: process.env.E2E_SHRINK !== '1' });
+    } finally {
+      const summary = {
+        seed: SEED,
+        sequences: stats.sequences,
+        events: stats.events,
+        failedEventsAsExpectedOfFaults: stats.failedEvents,
+        faultsInjected: stats.faults,
+        stepKinds: stats.stepKinds,
+        priorsLost: stats.priorsLost,
+        launchRoleNotRestorableSaidSo: stats.launchRoleNotRestorableSaidSo,
+        restoreFailedAndReported: stats.restoreFailedReported,
+        restoreTimedOutPriorsOnlyInPhysicalId: stats.restoreTimedOut,
+        orphanedByFailedCleanup: stats.orphans,
+        knownBugTokenReusedWithOtherParameters: stats.tokenReuse,
+        synthMs,
+        wallMs: Date.now() - t0,
+      };
+      console.log(`random lifecycle summary ${JSON.stringify(summary, null, 2)}`);
+    }
+    expect(stats.sequences).toBeGreaterThanOrEqual(RUNS);
+    expect(stats.priorsLost).toBe(0);
+  },
+  Math.max(900_000, RUNS * 600),
+);
