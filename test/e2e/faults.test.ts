@@ -8,34 +8,17 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Owner } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
-import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, useTwoProductFake } from '../support/fixtures';
 import { LifecycleDriver, type Properties } from '../support/lifecycle-driver';
 
-const ACCOUNT = '123456789012';
-const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const BOB = `arn:aws:iam::${ACCOUNT}:user/bob`;
-const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
-const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
-const LAUNCH_A = `arn:aws:iam::${ACCOUNT}:role/LaunchA`;
 const TIME_SCALE = 0.01;
 
-let fake: FakeServiceCatalog;
-
-beforeEach(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 10, account: ACCOUNT });
-  fake.addProduct({ id: 'pp-alpha', owner: ALICE, launchRole: LAUNCH_A });
-  fake.addProduct({ id: 'pp-beta', owner: BOB });
-});
-
-afterEach(async () => {
-  expect(fake.violations).toEqual([]);
-  await fake.close();
-});
+const fake = useTwoProductFake();
 
 function driverFor(id: string, owner: string, options: { totalTimeout?: Duration } = {}): LifecycleDriver {
   return LifecycleDriver.fromConstruct(
     { provisionedProductId: id, owner: Owner.fromArn(owner), totalTimeout: options.totalTimeout },
-    { endpoint: fake.endpoint, timeScale: TIME_SCALE },
+    { endpoint: fake().endpoint, timeScale: TIME_SCALE },
   );
 }
 
@@ -44,7 +27,7 @@ function propsFor(id: string, owner: string): Properties {
 }
 
 function state(id: string): { owner: string; launchRole: string } | undefined {
-  const p = fake.product(id);
+  const p = fake().product(id);
   return p && { owner: p.owner, launchRole: p.launchRole };
 }
 
@@ -72,30 +55,30 @@ async function fullLifecycle(): Promise<void> {
 // At 20 % the SDK's 6 attempts all fail once in 15 000 calls; at 30 % a lifecycle sometimes hits it
 // (onEvent then fails and CloudFormation rolls back, which the randomized test covers).
 test('throttling and 5xx on a fifth of the calls: the SDK and the handler retry, every step succeeds', async () => {
-  fake.setFaults({ share: 0.2, kinds: ['throttle', '5xx'], seed: 7 });
+  fake().setFaults({ share: 0.2, kinds: ['throttle', '5xx'], seed: 7 });
   await fullLifecycle();
-  expect(fake.faultsInjected.throttle).toBeGreaterThan(0);
-  expect(fake.faultsInjected['5xx']).toBeGreaterThan(0);
+  expect(fake().faultsInjected.throttle).toBeGreaterThan(0);
+  expect(fake().faultsInjected['5xx']).toBeGreaterThan(0);
 }, 120_000);
 
 test('dropped connections on a fifth of the calls: every step succeeds', async () => {
-  fake.setFaults({ share: 0.2, kinds: ['drop'], seed: 11 });
+  fake().setFaults({ share: 0.2, kinds: ['drop'], seed: 11 });
   await fullLifecycle();
-  expect(fake.faultsInjected.drop).toBeGreaterThan(0);
+  expect(fake().faultsInjected.drop).toBeGreaterThan(0);
 }, 120_000);
 
 test('the write and DescribeRecord failing for longer than the SDK retries: the handler keeps waiting, then succeeds', async () => {
   const driver = driverFor('pp-alpha', ADMIN);
   // 5xx on every write and record read for 2.5 s: the SDK's 6 attempts (about 1.5 s at most) give up at least once.
-  fake.setFaults({ share: 1, kinds: ['5xx', 'drop'], ops: ['UpdateProvisionedProductProperties', 'DescribeRecord'] });
-  const lift = setTimeout(() => fake.setFaults(undefined), 2500);
+  fake().setFaults({ share: 1, kinds: ['5xx', 'drop'], ops: ['UpdateProvisionedProductProperties', 'DescribeRecord'] });
+  const lift = setTimeout(() => fake().setFaults(undefined), 2500);
   try {
     const created = await driver.create();
     expect(created.Status).toBe('SUCCESS');
     expect(created.responseMs).toBeGreaterThanOrEqual(2400);
-    expect(fake.calls.filter((c) => c.op === 'UpdateProvisionedProductProperties' && c.outcome !== 'ok').length).toBeGreaterThan(6);
+    expect(fake().calls.filter((c) => c.op === 'UpdateProvisionedProductProperties' && c.outcome !== 'ok').length).toBeGreaterThan(6);
     expect(state('pp-alpha')).toEqual({ owner: ADMIN, launchRole: LAUNCH_A });
-    expect(fake.writesApplied('pp-alpha')).toBe(1);
+    expect(fake().writesApplied('pp-alpha')).toBe(1);
   } finally {
     clearTimeout(lift);
   }
@@ -104,12 +87,12 @@ test('the write and DescribeRecord failing for longer than the SDK retries: the 
 test('a product busy for longer than the fast path: the write is retried on InvalidStateException and the deploy succeeds', async () => {
   const driver = driverFor('pp-alpha', ADMIN);
   // The fast path (15 s) compresses to 150 ms and the waiter's 5 s interval to 50 ms: 600 ms needs the waiter.
-  fake.setBusy('pp-alpha', 600);
+  fake().setBusy('pp-alpha', 600);
   const created = await driver.create();
   expect(created.Status).toBe('SUCCESS');
   expect(created.responseMs).toBeGreaterThanOrEqual(550);
   expect(created.waiterAttempts).toBeGreaterThan(1);
-  const writes = fake.callsOf('UpdateProvisionedProductProperties');
+  const writes = fake().callsOf('UpdateProvisionedProductProperties');
   expect(writes.filter((c) => c.outcome === 'InvalidStateException').length).toBeGreaterThan(1);
   expect(new Set(writes.map((c) => c.input?.IdempotencyToken)).size).toBe(1);
   expect(state('pp-alpha')).toEqual({ owner: ADMIN, launchRole: LAUNCH_A });
@@ -118,7 +101,7 @@ test('a product busy for longer than the fast path: the write is retried on Inva
 test('a record that fails on Delete fails the Delete naming the product and the prior values; a retried Delete restores them', async () => {
   const driver = driverFor('pp-alpha', ADMIN);
   await driver.create();
-  fake.planNextRecord({ fail: [{ Code: 'Throttled', Description: 'internal throttling' }] });
+  fake().planNextRecord({ fail: [{ Code: 'Throttled', Description: 'internal throttling' }] });
   const failed = await driver.delete();
   expect(failed).toMatchObject({ Status: 'FAILED', stackStatus: 'DELETE_FAILED' });
   expect(failed.Reason).toMatch(
@@ -137,7 +120,7 @@ test('a record that never finishes: the waiter times out with "Operation timed o
   // totalTimeout 1 minute with the 5 s interval: 12 retries, about 0.6 s compressed.
   const driver = driverFor('pp-alpha', ADMIN, { totalTimeout: Duration.minutes(1) });
   expect(driver.userFunctions.waiter).toMatchObject({ intervalSeconds: 5, maxAttempts: 12 });
-  fake.planNextRecord({ neverFinish: true });
+  fake().planNextRecord({ neverFinish: true });
   const created = await driver.create();
   expect(created).toMatchObject({ Status: 'FAILED', Reason: 'Operation timed out', timedOut: true, waiterAttempts: 13 });
   expect(decodePhysicalId(created.PhysicalResourceId)?.priorOwnerArn).toBe(ALICE);
@@ -145,8 +128,10 @@ test('a record that never finishes: the waiter times out with "Operation timed o
   // free; it never is, so the Delete times out too and the stack stays ROLLBACK_FAILED.
   expect(created.followUps).toMatchObject([{ phase: 'rollback', RequestType: 'Delete', Status: 'FAILED', Reason: 'Operation timed out' }]);
   expect(created.stackStatus).toBe('ROLLBACK_FAILED');
-  expect(fake.product('pp-alpha')).toMatchObject({ owner: ALICE, status: 'UNDER_CHANGE' });
-  const rejected = fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.outcome === 'InvalidStateException');
+  expect(fake().product('pp-alpha')).toMatchObject({ owner: ALICE, status: 'UNDER_CHANGE' });
+  const rejected = fake()
+    .callsOf('UpdateProvisionedProductProperties')
+    .filter((c) => c.outcome === 'InvalidStateException');
   expect(rejected.length).toBeGreaterThan(0);
   expect(
     rejected.every(
@@ -162,24 +147,24 @@ describe("a rollback while the failed event's record still runs (regression: the
 
   test('Create times out, the record lands during the rollback Delete: the Delete restores after it', async () => {
     const driver = driverFor('pp-alpha', ADMIN, options);
-    fake.planNextRecord({ durationMs: 2000 });
+    fake().planNextRecord({ durationMs: 2000 });
     const created = await driver.create();
     expect(created).toMatchObject({ Status: 'FAILED', Reason: 'Operation timed out' });
     expect(created.followUps).toMatchObject([{ RequestType: 'Delete', Status: 'SUCCESS' }]);
     expect(created.stackStatus).toBe('ROLLBACK_COMPLETE');
-    expect(fake.product('pp-alpha')).toMatchObject({ status: 'AVAILABLE', owner: ALICE });
-    expect(fake.writesApplied('pp-alpha')).toBe(2);
+    expect(fake().product('pp-alpha')).toMatchObject({ status: 'AVAILABLE', owner: ALICE });
+    expect(fake().writesApplied('pp-alpha')).toBe(2);
   });
 
   test('Update times out, the record lands during the rollback Update: the old owner is written after it', async () => {
     const driver = driverFor('pp-alpha', ADMIN, options);
     await driver.create();
-    fake.planNextRecord({ durationMs: 2000 });
+    fake().planNextRecord({ durationMs: 2000 });
     const updated = await driver.update(
       LifecycleDriver.propertiesFor({ provisionedProductId: 'pp-alpha', owner: Owner.fromArn(OPS), totalTimeout: options.totalTimeout }),
     );
     expect(updated).toMatchObject({ Status: 'FAILED', Reason: 'Operation timed out', stackStatus: 'UPDATE_ROLLBACK_COMPLETE' });
-    expect(fake.product('pp-alpha')).toMatchObject({ status: 'AVAILABLE', owner: ADMIN });
+    expect(fake().product('pp-alpha')).toMatchObject({ status: 'AVAILABLE', owner: ADMIN });
     await driver.delete();
     expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
   });
@@ -190,7 +175,7 @@ test('a cleanup Delete that fails on a transient read names the product and its 
   const created = await driver.create();
   // 5xx on every DescribeProvisionedProduct, only while CloudFormation deletes the replaced resource.
   driver.onRequest = (_request, phase) => {
-    fake.setFaults(phase === 'cleanup' ? { share: 1, kinds: ['5xx'], ops: ['DescribeProvisionedProduct'] } : undefined);
+    fake().setFaults(phase === 'cleanup' ? { share: 1, kinds: ['5xx'], ops: ['DescribeProvisionedProduct'] } : undefined);
   };
   const replaced = await driver.update(propsFor('pp-beta', OPS));
   // The stack still ends UPDATE_COMPLETE: CloudFormation does not retry a failed cleanup.
@@ -214,11 +199,11 @@ describe('the handler dying between its write and its response', () => {
     const isCompletes = created.invocations.filter((i) => i.fn === 'isComplete');
     expect(isCompletes[0].outcome).toBe('crashed-after-work');
     expect(isCompletes.slice(1).every((i) => i.outcome === 'ok')).toBe(true);
-    const writes = fake.callsOf('UpdateProvisionedProductProperties');
+    const writes = fake().callsOf('UpdateProvisionedProductProperties');
     expect(writes.length).toBeGreaterThanOrEqual(2);
     expect(new Set(writes.map((c) => c.input?.IdempotencyToken)).size).toBe(1);
-    expect(fake.writesApplied('pp-alpha')).toBe(1);
-    expect(created.Data?.RecordId).toBe(fake.product('pp-alpha')?.lastRecordId);
+    expect(fake().writesApplied('pp-alpha')).toBe(1);
+    expect(created.Data?.RecordId).toBe(fake().product('pp-alpha')?.lastRecordId);
     expect(state('pp-alpha')).toEqual({ owner: ADMIN, launchRole: LAUNCH_A });
   });
 
@@ -228,7 +213,7 @@ describe('the handler dying between its write and its response', () => {
     const created = await driver.create();
     expect(created.Status).toBe('SUCCESS');
     expect(created.invocations.filter((i) => i.fn === 'isComplete')[0].outcome).toBe('crashed-before-work');
-    expect(fake.writesApplied('pp-alpha')).toBe(1);
+    expect(fake().writesApplied('pp-alpha')).toBe(1);
   });
 
   test('isComplete crashing on both invoke attempts fails the Create; the rollback Delete restores what the write changed', async () => {
@@ -249,7 +234,7 @@ describe('the handler dying between its write and its response', () => {
     const deleted = await driver.delete();
     expect(deleted.Status).toBe('SUCCESS');
     expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
-    expect(fake.writesApplied('pp-alpha')).toBe(2);
+    expect(fake().writesApplied('pp-alpha')).toBe(2);
   });
 });
 
@@ -261,14 +246,14 @@ test('a Create delivered again while its record runs plans another write under i
       owner: Owner.fromArn(ADMIN),
       launchRole: iam.Role.fromRoleArn(new Stack(new App(), 'S'), 'L', LAUNCH_A),
     },
-    { endpoint: fake.endpoint, timeScale: TIME_SCALE },
+    { endpoint: fake().endpoint, timeScale: TIME_SCALE },
   );
-  fake.planNextRecord({ durationMs: 400 });
+  fake().planNextRecord({ durationMs: 400 });
   // The second delivery comes 200 ms later, while the first write's record runs.
   const created = await driver.create(undefined, { redeliver: { times: 1, when: 'after-start', afterMs: 20_000 } });
-  expect({ violations: fake.violations, answers: created.responses.map((r) => r.Status) }).toEqual({
+  expect({ violations: fake().violations, answers: created.responses.map((r) => r.Status) }).toEqual({
     violations: [],
     answers: ['SUCCESS', 'SUCCESS'],
   });
-  expect(fake.product('pp-alpha')).toMatchObject({ owner: ADMIN, launchRole: LAUNCH_A });
+  expect(fake().product('pp-alpha')).toMatchObject({ owner: ADMIN, launchRole: LAUNCH_A });
 });

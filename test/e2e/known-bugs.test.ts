@@ -9,30 +9,15 @@
  */
 import { Owner } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
-import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import { ALICE, ADMIN, useTwoProductFake } from '../support/fixtures';
 import { LifecycleDriver } from '../support/lifecycle-driver';
 
-const ACCOUNT = '123456789012';
-const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const BOB = `arn:aws:iam::${ACCOUNT}:user/bob`;
-const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
-const LAUNCH_A = `arn:aws:iam::${ACCOUNT}:role/LaunchA`;
 const TIME_SCALE = 0.01;
+
+const fake = useTwoProductFake();
 
 /** `test.failing` while the bug stands; a plain test with E2E_KNOWN_BUGS=strict. */
 const knownBug = process.env.E2E_KNOWN_BUGS === 'strict' ? test : test.failing;
-
-let fake: FakeServiceCatalog;
-
-beforeEach(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 10, account: ACCOUNT });
-  fake.addProduct({ id: 'pp-alpha', owner: ALICE, launchRole: LAUNCH_A });
-  fake.addProduct({ id: 'pp-beta', owner: BOB });
-});
-
-afterEach(async () => {
-  await fake.close();
-});
 
 /**
  * BUG (redelivery race): an event delivered again while its first waiter is between the write and the response
@@ -50,16 +35,16 @@ afterEach(async () => {
 knownBug('BUG (redelivery race): a Create delivered again after its write but before its answer must keep the true priors', async () => {
   const driver = LifecycleDriver.fromConstruct(
     { provisionedProductId: 'pp-alpha', owner: Owner.fromArn(ADMIN) },
-    { endpoint: fake.endpoint, timeScale: TIME_SCALE },
+    { endpoint: fake().endpoint, timeScale: TIME_SCALE },
   );
   // The first waiter writes, then cannot read its record for a while (5xx on DescribeRecord).
-  fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeRecord'] });
-  setTimeout(() => fake.setFaults(undefined), 1000);
+  fake().setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeRecord'] });
+  setTimeout(() => fake().setFaults(undefined), 1000);
   const created = await driver.create(undefined, { redeliver: { times: 1, when: 'after-start', afterMs: 20_000 } });
   expect(created.Status).toBe('SUCCESS');
   // Both answers must agree, on the true prior owner.
   expect(created.responses.map((r) => decodePhysicalId(r.PhysicalResourceId)?.priorOwnerArn)).toEqual([ALICE, ALICE]);
 
   await driver.delete();
-  expect(fake.product('pp-alpha')).toMatchObject({ owner: ALICE });
+  expect(fake().product('pp-alpha')).toMatchObject({ owner: ALICE });
 });

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { App, Stack } from 'aws-cdk-lib';
 import { Owner, type ProvisionedProductPropertiesProps } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
-import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, LAUNCH_B, useTwoProductFake } from '../support/fixtures';
 import {
   CONSTRUCT_STACK,
   CREATE_FAILED_MARKER,
@@ -19,27 +19,9 @@ import {
   resourceOf,
 } from '../support/lifecycle-driver';
 
-const ACCOUNT = '123456789012';
-const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const BOB = `arn:aws:iam::${ACCOUNT}:user/bob`;
-const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
-const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
-const LAUNCH_A = `arn:aws:iam::${ACCOUNT}:role/LaunchA`;
-const LAUNCH_B = `arn:aws:iam::${ACCOUNT}:role/LaunchB`;
 const TIME_SCALE = 0.01;
 
-let fake: FakeServiceCatalog;
-
-beforeEach(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 10, account: ACCOUNT });
-  fake.addProduct({ id: 'pp-alpha', owner: ALICE, launchRole: LAUNCH_A });
-  fake.addProduct({ id: 'pp-beta', owner: BOB });
-});
-
-afterEach(async () => {
-  expect(fake.violations).toEqual([]);
-  await fake.close();
-});
+const fake = useTwoProductFake();
 
 /** The properties the construct synthesizes for these props (a real synth each time). */
 function propsFor(p: { id: string; owner?: string; launchRole?: string; restoreOnDelete?: boolean }): Properties {
@@ -62,11 +44,11 @@ function constructProps(p: {
 }
 
 function driverFor(p: Parameters<typeof constructProps>[0]): LifecycleDriver {
-  return LifecycleDriver.fromConstruct(constructProps(p), { endpoint: fake.endpoint, timeScale: TIME_SCALE });
+  return LifecycleDriver.fromConstruct(constructProps(p), { endpoint: fake().endpoint, timeScale: TIME_SCALE });
 }
 
 function state(id: string): { owner: string; launchRole: string } {
-  const p = fake.product(id);
+  const p = fake().product(id);
   if (!p) throw new Error(`${id} is gone`);
   return { owner: p.owner, launchRole: p.launchRole };
 }
@@ -110,11 +92,11 @@ test('create → update owner → drop a key → replace with another product �
     priorLaunchRoleArn: LAUNCH_A,
   });
   expect(created.Data).toEqual({
-    RecordId: fake.product('pp-alpha')?.lastRecordId,
+    RecordId: fake().product('pp-alpha')?.lastRecordId,
     PreviousOwnerArn: ALICE,
     PreviousLaunchRoleArn: LAUNCH_A,
   });
-  expect(fake.writesApplied('pp-alpha')).toBe(1);
+  expect(fake().writesApplied('pp-alpha')).toBe(1);
   const physicalId = created.PhysicalResourceId;
 
   // Update the owner: same physical id, same priors.
@@ -122,13 +104,13 @@ test('create → update owner → drop a key → replace with another product �
   expect(owned).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId, followUps: [] });
   expect(owned.Data).toMatchObject({ PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A });
   expect(state('pp-alpha')).toEqual({ owner: OPS, launchRole: LAUNCH_B });
-  expect(fake.writesApplied('pp-alpha')).toBe(2);
+  expect(fake().writesApplied('pp-alpha')).toBe(2);
 
   // Drop LAUNCH_ROLE from the properties: it goes back to its prior value.
   const dropped = await driver.update(propsFor({ id: 'pp-alpha', owner: OPS }));
   expect(dropped).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
   expect(state('pp-alpha')).toEqual({ owner: OPS, launchRole: LAUNCH_A });
-  const lastWrite = fake.callsOf('UpdateProvisionedProductProperties').at(-1);
+  const lastWrite = fake().callsOf('UpdateProvisionedProductProperties').at(-1);
   expect(lastWrite?.input?.ProvisionedProductProperties).toEqual({ LAUNCH_ROLE: LAUNCH_A });
 
   // Replace with pp-beta: a new physical id with beta's priors, then CloudFormation's cleanup
@@ -159,7 +141,7 @@ test('create → update owner → drop a key → replace with another product �
 
 test('a Create whose record FAILS reports the record errors, and the rollback Delete leaves the product as it was', async () => {
   const driver = driverFor({ id: 'pp-alpha', owner: ADMIN });
-  fake.planNextRecord({ fail: [{ Code: 'AccessDenied', Description: 'not allowed to transfer ownership' }] });
+  fake().planNextRecord({ fail: [{ Code: 'AccessDenied', Description: 'not allowed to transfer ownership' }] });
 
   const result = await driver.create();
   expect(result.Status).toBe('FAILED');
@@ -174,7 +156,7 @@ test('a Create whose record FAILS reports the record errors, and the rollback De
   expect(result.followUps[0].invocations.map((i) => i.fn)).toEqual(['onEvent', 'isComplete']);
   expect(result.stackStatus).toBe('ROLLBACK_COMPLETE');
   expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
-  expect(fake.writesApplied('pp-alpha')).toBe(0);
+  expect(fake().writesApplied('pp-alpha')).toBe(0);
 });
 
 test('a Create applied, then rolled back because another resource failed: the rollback Delete restores the product', async () => {
@@ -184,7 +166,7 @@ test('a Create applied, then rolled back because another resource failed: the ro
   expect(result.followUps).toMatchObject([{ phase: 'rollback', RequestType: 'Delete', Status: 'SUCCESS' }]);
   expect(result.stackStatus).toBe('ROLLBACK_COMPLETE');
   expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
-  expect(fake.writesApplied('pp-alpha')).toBe(2);
+  expect(fake().writesApplied('pp-alpha')).toBe(2);
 });
 
 test('a Create that fails in onEvent (unknown product) reports the framework marker; its rollback Delete never reaches the handler', async () => {
@@ -193,13 +175,13 @@ test('a Create that fails in onEvent (unknown product) reports the framework mar
   expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: CREATE_FAILED_MARKER });
   expect(result.Reason).toMatch(/^Provisioned product "pp-missing" was not found/);
   expect(result.followUps).toMatchObject([{ RequestType: 'Delete', Status: 'SUCCESS', invocations: [] }]);
-  expect(fake.callsOf('UpdateProvisionedProductProperties')).toEqual([]);
+  expect(fake().callsOf('UpdateProvisionedProductProperties')).toEqual([]);
 });
 
 test('an Update whose record FAILS rolls back with an Update to the old properties; the product keeps the values of the last good deploy', async () => {
   const driver = driverFor({ id: 'pp-alpha', owner: ADMIN });
   const created = await driver.create();
-  fake.planNextRecord({ fail: [{ Code: 'InvalidOwner', Description: 'owner cannot be set' }] });
+  fake().planNextRecord({ fail: [{ Code: 'InvalidOwner', Description: 'owner cannot be set' }] });
 
   const failed = await driver.update(propsFor({ id: 'pp-alpha', owner: OPS, launchRole: LAUNCH_B }));
   expect(failed).toMatchObject({
@@ -229,7 +211,7 @@ test('an Update whose record FAILS rolls back with an Update to the old properti
 test('a replacement whose record FAILS: CloudFormation goes back to the old physical id and deletes the new one', async () => {
   const driver = driverFor({ id: 'pp-alpha', owner: ADMIN });
   const created = await driver.create();
-  fake.planNextRecord({ fail: [{ Code: 'Denied', Description: 'no' }] });
+  fake().planNextRecord({ fail: [{ Code: 'Denied', Description: 'no' }] });
 
   const failed = await driver.update(propsFor({ id: 'pp-beta', owner: OPS }));
   expect(failed.Status).toBe('FAILED');
@@ -263,12 +245,12 @@ test('a replacement rolled back because another resource failed: the new product
 test('Delete after the product was terminated succeeds without a write', async () => {
   const driver = driverFor({ id: 'pp-alpha', owner: ADMIN });
   await driver.create();
-  fake.terminate('pp-alpha');
-  const writes = fake.callsOf('UpdateProvisionedProductProperties').length;
+  fake().terminate('pp-alpha');
+  const writes = fake().callsOf('UpdateProvisionedProductProperties').length;
   const deleted = await driver.delete();
   expect(deleted).toMatchObject({ Status: 'SUCCESS', stackStatus: 'DELETE_COMPLETE' });
-  expect(fake.callsOf('UpdateProvisionedProductProperties')).toHaveLength(writes);
-  expect(fake.callsOf('DescribeProvisionedProduct').at(-1)?.outcome).toBe('ResourceNotFoundException');
+  expect(fake().callsOf('UpdateProvisionedProductProperties')).toHaveLength(writes);
+  expect(fake().callsOf('DescribeProvisionedProduct').at(-1)?.outcome).toBe('ResourceNotFoundException');
 });
 
 test('restoreOnDelete false: Delete leaves the managed values', async () => {
@@ -292,8 +274,14 @@ describe('redelivered events', () => {
       priorLaunchRoleArn: LAUNCH_A,
     });
     expect(result.invocations.filter((i) => i.fn === 'onEvent')).toHaveLength(2);
-    expect(fake.writesApplied('pp-alpha')).toBe(1);
-    expect(new Set(fake.callsOf('UpdateProvisionedProductProperties').map((c) => c.input?.IdempotencyToken)).size).toBe(1);
+    expect(fake().writesApplied('pp-alpha')).toBe(1);
+    expect(
+      new Set(
+        fake()
+          .callsOf('UpdateProvisionedProductProperties')
+          .map((c) => c.input?.IdempotencyToken),
+      ).size,
+    ).toBe(1);
     expect(state('pp-alpha')).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
 
     await driver.delete();
@@ -309,7 +297,7 @@ describe('redelivered events', () => {
     expect(onEvents.map((i) => i.outcome)).toEqual(['crashed-after-work', 'ok']);
     expect((onEvents[0].result as { PhysicalResourceId: string }).PhysicalResourceId).toBe(result.PhysicalResourceId);
     expect(decodePhysicalId(result.PhysicalResourceId)?.priorOwnerArn).toBe(ALICE);
-    expect(fake.writesApplied('pp-alpha')).toBe(1);
+    expect(fake().writesApplied('pp-alpha')).toBe(1);
   });
 
   test('the same Update delivered twice: the write is applied once and the priors stay those of the Create', async () => {
@@ -317,11 +305,11 @@ describe('redelivered events', () => {
     const created = await driver.create();
     const result = await driver.update(propsFor({ id: 'pp-alpha', owner: OPS }), { redeliver: { times: 1, when: 'after-start' } });
     expect(result.responses.map((r) => r.PhysicalResourceId)).toEqual([created.PhysicalResourceId, created.PhysicalResourceId]);
-    expect(fake.writesApplied('pp-alpha')).toBe(2);
+    expect(fake().writesApplied('pp-alpha')).toBe(2);
     expect(result.Data).toMatchObject({ PreviousOwnerArn: ALICE });
     await driver.delete({ redeliver: { times: 1, when: 'after-start' } });
     expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
-    expect(fake.writesApplied('pp-alpha')).toBe(3);
+    expect(fake().writesApplied('pp-alpha')).toBe(3);
   });
 
   test('a Delete delivered again after CloudFormation had its answer changes nothing more', async () => {
@@ -330,7 +318,7 @@ describe('redelivered events', () => {
     const deleted = await driver.delete({ redeliver: { times: 1, when: 'after-response' } });
     expect(deleted.responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
     expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
-    expect(fake.writesApplied('pp-alpha')).toBe(2);
+    expect(fake().writesApplied('pp-alpha')).toBe(2);
   });
 });
 

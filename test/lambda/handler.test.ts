@@ -4,14 +4,9 @@
  * product's resulting owner and launch role, and the calls made.
  */
 import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 
-const ACCOUNT = '123456789012';
-const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
-const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
-const LAUNCH_A = `arn:aws:iam::${ACCOUNT}:role/LaunchA`;
-const LAUNCH_B = `arn:aws:iam::${ACCOUNT}:role/LaunchB`;
 const CREATE_FAILED = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
 let fake: FakeServiceCatalog;
