@@ -150,3 +150,13 @@ export function nextPollDelay(now: number, deadline: number, intervalMs: number,
   if (now + intervalMs <= deadline) return intervalMs;
   return polls === 0 ? 0 : undefined;
 }
+
+/**
+ * Whether the waiter will run out of attempts before it calls isComplete again: the handler then
+ * fails the event itself, with a message that says what it was waiting for, rather than leaving
+ * the framework's bare "Operation timed out". Counts from onEvent's end, as the waiter does, with
+ * half an interval of margin for the time each isComplete call takes.
+ */
+export function waiterWillGiveUp(now: number, plannedAt: number, totalTimeoutMs: number, queryIntervalMs: number): boolean {
+  return now + 1.5 * queryIntervalMs >= plannedAt + totalTimeoutMs;
+}

@@ -25,6 +25,7 @@ import {
   idempotencyToken,
   managedKeys,
   nextPollDelay,
+  waiterWillGiveUp,
   planApply,
   planRestore,
   recordFailedMessage,
@@ -54,6 +55,9 @@ const timing = {
   /** Attempts and pause of the owner search, whose index can lag a new product. */
   searchAttempts: envNumber('SEARCH_ATTEMPTS', 5),
   searchDelayMs: envNumber('SEARCH_DELAY_MS', 1_000),
+  /** The provider's totalTimeout and queryInterval (0: unknown): isComplete gives up, with its own message, before the waiter does. */
+  totalTimeoutMs: envNumber('TOTAL_TIMEOUT_MS', 0),
+  queryIntervalMs: envNumber('QUERY_INTERVAL_MS', 5_000),
 };
 
 /** The part of a CloudFormation custom resource event the handler reads. The ResponseURL is never read or logged. */
@@ -229,7 +233,12 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResu
   if (!change) return { IsComplete: true, Data: data };
 
   try {
-    return await applyAndWait(event, change, recorded, data);
+    const result = await applyAndWait(event, change, recorded, data);
+    if (result.IsComplete) return result;
+    if (timing.totalTimeoutMs > 0 && waiterWillGiveUp(Date.now(), event.PlannedAt ?? 0, timing.totalTimeoutMs, timing.queryIntervalMs)) {
+      throw new ReportedError(timedOutMessage(change, recorded, result.waitingFor));
+    }
+    return { IsComplete: false };
   } catch (e) {
     // A restore must never fail silently: whatever went wrong, say which values were not put back.
     if (change.Purpose === 'restore' && !(e instanceof ReportedError)) throw restoreFailed(change.ProductId, recorded, e);
@@ -243,11 +252,15 @@ async function applyAndWait(
   change: PlannedChange,
   recorded: PhysicalIdFields | undefined,
   data: Record<string, string>,
-): Promise<IsCompleteResult> {
+): Promise<{ IsComplete: true; Data: Record<string, string> } | { IsComplete: false; waitingFor: string }> {
   // Within the window after onEvent, poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
   const written = await writeUntilAccepted(event, change, recorded, deadline);
-  if (!written) return { IsComplete: false };
+  if (!written)
+    return {
+      IsComplete: false,
+      waitingFor: 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
+    };
   if (written === 'product-gone') return { IsComplete: true, Data: data };
   appendKeys({ recordId: written.recordId });
   data[ATTRIBUTE.recordId] = written.recordId;
@@ -273,7 +286,7 @@ async function applyAndWait(
     const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, polls);
     if (delay === undefined) {
       logger.info('Waiting for final status', { recordStatus: status });
-      return { IsComplete: false };
+      return { IsComplete: false, waitingFor: `record ${written.recordId} to finish (last status ${status || 'unknown'})` };
     }
     await sleep(delay);
     try {
@@ -281,7 +294,7 @@ async function applyAndWait(
     } catch (e) {
       if (!isTransient(e)) throw e;
       logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
-      return { IsComplete: false };
+      return { IsComplete: false, waitingFor: `record ${written.recordId} to finish (DescribeRecord failing: ${errorName(e)})` };
     }
   }
 }
@@ -353,6 +366,16 @@ function restoreFailed(productId: string, recorded: PhysicalIdFields | undefined
 function purposeText(change: PlannedChange, recorded: PhysicalIdFields | undefined): string {
   if (change.Purpose === 'apply') return `setting ${describe(change.Properties)}`;
   return `restoring the prior values ${describe(change.Properties)} (prior owner ${quote(recorded?.priorOwnerArn)}, prior launch role ${quote(recorded?.priorLaunchRoleArn)}); restore them by hand with \`aws servicecatalog update-provisioned-product-properties\``;
+}
+
+function timedOutMessage(change: PlannedChange, recorded: PhysicalIdFields | undefined, waitingFor: string): string {
+  const ms = timing.totalTimeoutMs;
+  const total = ms >= 60_000 ? `${+(ms / 60_000).toFixed(1)} min` : `${+(ms / 1000).toFixed(1)} s`;
+  return (
+    `Gave up after the provider's totalTimeout (${total}) waiting for ${waitingFor}, on provisioned product ${change.ProductId} while ${purposeText(change, recorded)}. ` +
+    'A record still running may yet finish; a rollback waits for it before writing. Find what holds the product with ' +
+    `\`aws servicecatalog describe-provisioned-product --id ${change.ProductId}\`, then deploy again, or raise totalTimeout (at most 1 hour).`
+  );
 }
 
 function writeFailedMessage(change: PlannedChange, recorded: PhysicalIdFields | undefined): string {

@@ -337,6 +337,9 @@ class ProvisionedProductPropertiesProvider extends Construct {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       FAST_PATH_WINDOW_MS: String(FAST_PATH_WINDOW.toMilliseconds()),
       POLL_INTERVAL_MS: String(POLL_INTERVAL.toMilliseconds()),
+      // So that isComplete can fail with its own message just before the waiter gives up.
+      TOTAL_TIMEOUT_MS: String(this.totalTimeout.toMilliseconds()),
+      QUERY_INTERVAL_MS: String(this.queryInterval.toMilliseconds()),
     };
     const fn = (name: string, handler: string, description: string) =>
       new lambda.Function(this, name, {

@@ -172,6 +172,11 @@ describe('the provider', () => {
     const definition = JSON.stringify(sm.Properties.DefinitionString);
     expect(definition).toContain('\\"IntervalSeconds\\":10');
     expect(definition).toContain('\\"MaxAttempts\\":120');
+    // The handler knows them too, so that it fails with its own message just before the waiter gives up.
+    Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.isComplete',
+      Environment: { Variables: Match.objectLike({ TOTAL_TIMEOUT_MS: '1200000', QUERY_INTERVAL_MS: '10000' }) },
+    });
   });
 
   test('conflicting waiter settings in one stack are an error naming both instances', () => {

@@ -116,17 +116,27 @@ test('a record that fails on Delete fails the Delete naming the product and the 
   expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
 });
 
-test('a record that never finishes: the waiter times out with "Operation timed out"; the rollback Delete cannot restore a product stuck UNDER_CHANGE and says so by failing', async () => {
+test('a record that never finishes: the handler gives up just before the waiter, saying what it waited for; the rollback Delete cannot restore a product stuck UNDER_CHANGE and says so, naming the prior values', async () => {
   // totalTimeout 1 minute with the 5 s interval: 12 retries, about 0.6 s compressed.
   const driver = driverFor('pp-alpha', ADMIN, { totalTimeout: Duration.minutes(1) });
   expect(driver.userFunctions.waiter).toMatchObject({ intervalSeconds: 5, maxAttempts: 12 });
   fake().planNextRecord({ neverFinish: true });
   const created = await driver.create();
-  expect(created).toMatchObject({ Status: 'FAILED', Reason: 'Operation timed out', timedOut: true, waiterAttempts: 13 });
+  // The handler sees the same (compressed) totalTimeout as the waiter: 1 minute × 0.01 = 0.6 s.
+  expect(created).toMatchObject({ Status: 'FAILED', timedOut: false });
+  expect(created.Reason).toMatch(
+    /^Gave up after the provider's totalTimeout \(0.6 s\) waiting for record rec-\w+ to finish \(last status IN_PROGRESS\), on provisioned product pp-alpha while setting OWNER=/,
+  );
   expect(decodePhysicalId(created.PhysicalResourceId)?.priorOwnerArn).toBe(ALICE);
   // The record may still land, so the rollback Delete writes the prior owner once the product is
-  // free; it never is, so the Delete times out too and the stack stays ROLLBACK_FAILED.
-  expect(created.followUps).toMatchObject([{ phase: 'rollback', RequestType: 'Delete', Status: 'FAILED', Reason: 'Operation timed out' }]);
+  // free; it never is, so the Delete gives up too, naming the values it could not put back, and the
+  // stack stays ROLLBACK_FAILED.
+  expect(created.followUps).toMatchObject([{ phase: 'rollback', RequestType: 'Delete', Status: 'FAILED' }]);
+  expect(created.followUps[0].Reason).toMatch(
+    new RegExp(
+      `^Gave up .* waiting for the product to accept the change .* while restoring the prior values OWNER=${ALICE} \\(prior owner ${ALICE}, prior launch role ${LAUNCH_A}\\)`,
+    ),
+  );
   expect(created.stackStatus).toBe('ROLLBACK_FAILED');
   expect(fake().product('pp-alpha')).toMatchObject({ owner: ALICE, status: 'UNDER_CHANGE' });
   const rejected = fake()
@@ -149,7 +159,10 @@ describe("a rollback while the failed event's record still runs (regression: the
     const driver = driverFor('pp-alpha', ADMIN, options);
     fake().planNextRecord({ durationMs: 2000 });
     const created = await driver.create();
-    expect(created).toMatchObject({ Status: 'FAILED', Reason: 'Operation timed out' });
+    expect(created).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/^Gave up after the provider's totalTimeout/) as unknown,
+    });
     expect(created.followUps).toMatchObject([{ RequestType: 'Delete', Status: 'SUCCESS' }]);
     expect(created.stackStatus).toBe('ROLLBACK_COMPLETE');
     expect(fake().product('pp-alpha')).toMatchObject({ status: 'AVAILABLE', owner: ALICE });
@@ -163,7 +176,11 @@ describe("a rollback while the failed event's record still runs (regression: the
     const updated = await driver.update(
       LifecycleDriver.propertiesFor({ provisionedProductId: 'pp-alpha', owner: Owner.fromArn(OPS), totalTimeout: options.totalTimeout }),
     );
-    expect(updated).toMatchObject({ Status: 'FAILED', Reason: 'Operation timed out', stackStatus: 'UPDATE_ROLLBACK_COMPLETE' });
+    expect(updated).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/^Gave up after the provider's totalTimeout/) as unknown,
+      stackStatus: 'UPDATE_ROLLBACK_COMPLETE',
+    });
     expect(fake().product('pp-alpha')).toMatchObject({ status: 'AVAILABLE', owner: ADMIN });
     await driver.delete();
     expect(state('pp-alpha')).toEqual({ owner: ALICE, launchRole: LAUNCH_A });

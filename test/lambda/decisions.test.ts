@@ -1,4 +1,12 @@
-import { idempotencyToken, nextPollDelay, planApply, planRestore, recordFailedMessage, recordOutcome } from '../../lambda/decisions';
+import {
+  idempotencyToken,
+  nextPollDelay,
+  waiterWillGiveUp,
+  planApply,
+  planRestore,
+  recordFailedMessage,
+  recordOutcome,
+} from '../../lambda/decisions';
 
 const A = 'arn:aws:iam::123456789012:role/A';
 const B = 'arn:aws:iam::123456789012:role/B';
@@ -110,4 +118,13 @@ test('a failed record message carries every code and description, and the record
   expect(message).toContain('rec-9');
   expect(message).toContain('pp-1');
   expect(message).toContain('InvalidParameter: Owner is not in this account; Other: second');
+});
+
+describe('giving up before the waiter does', () => {
+  test('keeps waiting while the waiter has another call left, gives up within 1.5 intervals of totalTimeout', () => {
+    const plannedAt = 1_000_000;
+    expect(waiterWillGiveUp(plannedAt + 60_000, plannedAt, 30 * 60_000, 5_000)).toBe(false);
+    expect(waiterWillGiveUp(plannedAt + 30 * 60_000 - 8_000, plannedAt, 30 * 60_000, 5_000)).toBe(false);
+    expect(waiterWillGiveUp(plannedAt + 30 * 60_000 - 7_000, plannedAt, 30 * 60_000, 5_000)).toBe(true);
+  });
 });

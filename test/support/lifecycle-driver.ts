@@ -855,6 +855,8 @@ const FRAMEWORK_ENV = {
 const TIMED_ENV: Record<string, number | undefined> = {
   FAST_PATH_WINDOW_MS: undefined,
   POLL_INTERVAL_MS: undefined,
+  TOTAL_TIMEOUT_MS: undefined,
+  QUERY_INTERVAL_MS: undefined,
   SEARCH_DELAY_MS: 1000,
 };
 
