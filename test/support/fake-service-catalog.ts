@@ -564,16 +564,23 @@ export class FakeServiceCatalog {
     if (!p) throw new ApiError('ResourceNotFoundException', `Provisioned product ${id ?? name} not found`);
     return {
       ProvisionedProductDetail: {
-        Id: p.id,
-        Arn: this.productArn(p),
-        Name: p.name,
-        Type: 'CFN_STACK',
-        Status: this.productStatus(p, now),
-        CreatedTime: epochSeconds(p.createdAt),
+        ...this.productFields(p, now),
         ...(p.launchRole ? { LaunchRoleArn: p.launchRole } : {}),
-        ...(p.lastRecordId ? { LastRecordId: p.lastRecordId } : {}),
       },
       CloudWatchDashboards: [],
+    };
+  }
+
+  /** The fields DescribeProvisionedProduct and SearchProvisionedProducts both return for a product. */
+  private productFields(p: ProductState, now: number): Json {
+    return {
+      Id: p.id,
+      Arn: this.productArn(p),
+      Name: p.name,
+      Type: 'CFN_STACK',
+      Status: this.productStatus(p, now),
+      CreatedTime: epochSeconds(p.createdAt),
+      ...(p.lastRecordId ? { LastRecordId: p.lastRecordId } : {}),
     };
   }
 
@@ -624,13 +631,7 @@ export class FakeServiceCatalog {
         continue;
       }
       found.push({
-        Id: p.id,
-        Arn: this.productArn(p),
-        Name: p.name,
-        Type: 'CFN_STACK',
-        Status: this.productStatus(p, now),
-        CreatedTime: epochSeconds(p.createdAt),
-        ...(p.lastRecordId ? { LastRecordId: p.lastRecordId } : {}),
+        ...this.productFields(p, now),
         UserArn: p.owner,
         UserArnSession: p.owner,
       });
