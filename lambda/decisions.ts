@@ -113,24 +113,6 @@ export function idempotencyToken(requestId: string, productId: string, propertie
   return createHash('sha256').update(`${requestId}|${productId}|${planned}`).digest('hex');
 }
 
-/** One entry of a record's RecordErrors. */
-export interface RecordError {
-  readonly Code?: string;
-  readonly Description?: string;
-}
-
-/** The message that fails a deploy when the record fails, carrying the record's own errors. */
-export function recordFailedMessage(
-  action: string,
-  productId: string,
-  recordId: string,
-  errors: readonly RecordError[] | undefined,
-): string {
-  const details = (errors ?? []).map((e) => `${e.Code ?? 'UnknownCode'}: ${e.Description ?? '(no description)'}`);
-  const text = details.length > 0 ? details.join('; ') : 'the record reported no RecordErrors';
-  return `Service Catalog record ${recordId} for provisioned product ${productId} FAILED while ${action}: ${text}. See the record with \`aws servicecatalog describe-record --id ${recordId}\`.`;
-}
-
 /** The keys a set of properties manages, in a stable order. */
 export function managedKeys(properties: Partial<Record<PropertyKey, string>>): PropertyKey[] {
   return PROPERTY_KEYS.filter((k) => properties[k] !== undefined);

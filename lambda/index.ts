@@ -1,5 +1,5 @@
 /**
- * The onEvent and isComplete handlers of the ProvisionedProductProperties custom resource.
+ * The onEvent and isComplete handlers: orchestration only; rules, decisions, messages and AWS calls live in their own modules.
  *
  * onEvent validates, reads the product and settles the physical id, which records the prior owner
  * and launch role. It never writes: a redelivered onEvent must read the true priors again, so the
@@ -7,94 +7,32 @@
  * often isComplete runs, the change is applied once. isComplete then watches the record itself for
  * a short window (the fast path) and leaves slower records to the waiter's next call.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  ATTRIBUTE,
-  PROPERTY_KEYS,
-  RESOURCE_PROPERTY,
-  parseBoolean,
-  parseResourceProperties,
-  type PropertyKey,
-  accountOf,
-} from '../lib/rules';
+import type { RecordError } from '@aws-sdk/client-service-catalog';
+import { ATTRIBUTE, RESOURCE_PROPERTY, SERVICE_NAME } from '../lib/contract';
+import { type DesiredProperties, checkProductAccount, parseResourceProperties, readLeniently } from '../lib/rules';
+import { timing } from './config';
 import {
   type ChangePlan,
   type PropertyValues,
-  type RecordError,
   hasWrites,
   idempotencyToken,
-  managedKeys,
   nextPollDelay,
-  waiterWillGiveUp,
   planApply,
   planRestore,
-  recordFailedMessage,
   recordOutcome,
   valuesAreSettled,
+  waiterWillGiveUp,
 } from './decisions';
+import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult, PlannedChange } from './events';
+import { ReportedError, ownerUnknown, productNotFound, recordFailed, restoreFailed, timedOut, writeRejected } from './messages';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
-import {
-  type ProductState,
-  type WriteRequest,
-  errorName,
-  isTransient,
-  readProduct,
-  readRecord,
-  sleep,
-  writeProperties,
-} from './service-catalog';
+import { type ProductState, errorName, isTransient, readProduct, readRecord, writeProperties } from './service-catalog';
 
-const logger = new Logger({ serviceName: 'provisioned-product-properties' });
+export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult, PlannedChange } from './events';
 
-/** Handler timing, set by the construct through the environment (the tests compress it). */
-const timing = {
-  /** How long after onEvent isComplete keeps polling the record itself. */
-  fastPathWindowMs: envNumber('FAST_PATH_WINDOW_MS', 15_000),
-  /** Pause between DescribeRecord calls (and between retries of a busy product): at most one per this. */
-  pollIntervalMs: envNumber('POLL_INTERVAL_MS', 1_000),
-  /** Attempts and pause of the owner search, whose index can lag a new product. */
-  searchAttempts: envNumber('SEARCH_ATTEMPTS', 5),
-  searchDelayMs: envNumber('SEARCH_DELAY_MS', 1_000),
-  /** The provider's totalTimeout and queryInterval (0: unknown): isComplete gives up, with its own message, before the waiter does. */
-  totalTimeoutMs: envNumber('TOTAL_TIMEOUT_MS', 0),
-  queryIntervalMs: envNumber('QUERY_INTERVAL_MS', 5_000),
-};
-
-/** The part of a CloudFormation custom resource event the handler reads. The ResponseURL is never read or logged. */
-export interface CustomResourceEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly StackId?: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: Record<string, unknown>;
-  readonly OldResourceProperties?: Record<string, unknown>;
-}
-
-/** The write onEvent settled, carried to every isComplete call of the event. */
-export interface PlannedChange {
-  readonly ProductId: string;
-  readonly Properties: Partial<PropertyValues>;
-  readonly IdempotencyToken: string;
-  readonly AcceptLanguage?: string;
-  /** Why: 'apply' (Create/Update) or 'restore' (Delete). Used in messages. */
-  readonly Purpose: 'apply' | 'restore';
-}
-
-/** What onEvent returns; the provider framework merges it into the event isComplete receives. */
-export interface OnEventResult {
-  readonly PhysicalResourceId: string;
-  /** The write isComplete makes; absent when the values already match. */
-  readonly PlannedChange?: PlannedChange;
-  /** When onEvent finished (epoch ms): the fast path's window counts from here. */
-  readonly PlannedAt: number;
-}
-
-/** What isComplete receives: the event plus onEvent's result. */
-export type IsCompleteEvent = CustomResourceEvent & Partial<OnEventResult>;
-
-/** What isComplete returns. Data only with IsComplete true, as the framework requires. */
-export type IsCompleteResult = { IsComplete: false } | { IsComplete: true; Data: Record<string, string> };
+const logger = new Logger({ serviceName: SERVICE_NAME });
 
 /** onEvent: validate, read, settle the physical id and plan the write. */
 export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult> {
@@ -114,7 +52,7 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult
 }
 
 /** Update: same product keeps its physical id and priors; another product is a replacement. */
-async function onUpdate(event: CustomResourceEvent): Promise<OnEventResult> {
+async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }): Promise<OnEventResult> {
   const desired = parseResourceProperties(event.ResourceProperties);
   const recorded = decodePhysicalId(event.PhysicalResourceId);
   if (!recorded || recorded.productId !== desired.productId) {
@@ -124,21 +62,17 @@ async function onUpdate(event: CustomResourceEvent): Promise<OnEventResult> {
     return startManaging(event, desired);
   }
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
-  const previouslyManaged = lenientManagedKeys(event.OldResourceProperties);
+  const previouslyManaged = readLeniently(event.OldResourceProperties).managedKeys;
   const plan = planApply(desired.properties, previouslyManaged, priorsOf(recorded), comparable(product));
-  return planned(event, event.PhysicalResourceId as string, recorded, plan, 'apply', desired.acceptLanguage);
+  return planned(event, event.PhysicalResourceId, recorded, plan, 'apply', desired.acceptLanguage);
 }
 
 /** Create and replacement: capture the priors in a new physical id, then plan the write. */
-async function startManaging(event: CustomResourceEvent, desired: ReturnType<typeof parseResourceProperties>): Promise<OnEventResult> {
+async function startManaging(event: CustomResourceEvent, desired: DesiredProperties): Promise<OnEventResult> {
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
-  if (!product.ownerKnown) {
-    throw new Error(
-      `Cannot read the current owner of provisioned product ${desired.productId}: SearchProvisionedProducts did not list it after ${timing.searchAttempts} attempts, ` +
-        'so its owner could not be recorded for restoring later. Nothing was changed. Retry the deployment; if it persists, check that the product is visible with `aws servicecatalog search-provisioned-products --access-level-filter Key=Account,Value=self`.',
-    );
-  }
-  checkAccount(desired.productId, product, desired.properties);
+  if (!product.ownerKnown) throw new Error(ownerUnknown(desired.productId, timing.searchAttempts));
+  const accountProblem = checkProductAccount(desired.productId, product.arn, desired.properties);
+  if (accountProblem) throw new Error(accountProblem);
   const fields: PhysicalIdFields = {
     productId: desired.productId,
     priorOwnerArn: product.values.OWNER,
@@ -154,7 +88,7 @@ async function startManaging(event: CustomResourceEvent, desired: ReturnType<typ
 }
 
 /** Delete: put the managed keys back to their priors, unless told not to or there is nothing to do. */
-async function onDelete(event: CustomResourceEvent): Promise<OnEventResult> {
+async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }): Promise<OnEventResult> {
   const physicalId = event.PhysicalResourceId ?? '';
   const none: OnEventResult = { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
   const recorded = decodePhysicalId(physicalId);
@@ -164,30 +98,28 @@ async function onDelete(event: CustomResourceEvent): Promise<OnEventResult> {
     });
     return none;
   }
-  appendKeys({ provisionedProductId: recorded.productId });
-  const props = event.ResourceProperties ?? {};
-  if (parseBoolean(props[RESOURCE_PROPERTY.restoreOnDelete], true) === false) {
+  logger.appendKeys({ provisionedProductId: recorded.productId });
+  const props = readLeniently(event.ResourceProperties);
+  if (!props.restoreOnDelete) {
     logger.info('restoreOnDelete is false: leaving the owner and launch role as they are');
     return none;
   }
-  const acceptLanguage =
-    typeof props[RESOURCE_PROPERTY.acceptLanguage] === 'string'
-      ? (props[RESOURCE_PROPERTY.acceptLanguage] as string) || undefined
-      : undefined;
   let product: ProductState | undefined;
   try {
-    product = await readProduct(recorded.productId, acceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
+    product = await readProduct(recorded.productId, props.acceptLanguage, searchRetry());
   } catch (e) {
-    throw restoreFailed(recorded.productId, recorded, e);
+    logger.error('Restore failed', { error: e as Error });
+    throw restoreFailed(recorded.productId, priorsOf(recorded), e);
   }
   if (!product) {
     logger.info('Nothing to restore: the provisioned product no longer exists');
     return none;
   }
-  const plan = planRestore(lenientManagedKeys(props), priorsOf(recorded), comparable(product));
-  return planned(event, physicalId, recorded, plan, 'restore', acceptLanguage);
+  const plan = planRestore(props.managedKeys, priorsOf(recorded), comparable(product));
+  return planned(event, physicalId, recorded, plan, 'restore', props.acceptLanguage);
 }
 
+/** onEvent's answer: the physical id, and the write isComplete is to make (none when nothing changes). */
 function planned(
   event: CustomResourceEvent,
   physicalId: string,
@@ -199,10 +131,7 @@ function planned(
   for (const skip of plan.skipped) {
     logger.warn(
       'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
-      {
-        key: skip.key,
-        currentValue: skip.current,
-      },
+      { key: skip.key, currentValue: skip.current },
     );
   }
   if (!hasWrites(plan)) {
@@ -215,6 +144,7 @@ function planned(
     IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId, plan.write),
     AcceptLanguage: acceptLanguage,
     Purpose: purpose,
+    Priors: priorsOf(recorded),
   };
   logger.info('Planned the write; isComplete applies it', { properties: plan.write });
   return { PhysicalResourceId: physicalId, PlannedChange: change, PlannedAt: Date.now() };
@@ -233,37 +163,38 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResu
   if (!change) return { IsComplete: true, Data: data };
 
   try {
-    const result = await applyAndWait(event, change, recorded, data);
-    if (result.IsComplete) return result;
+    const result = await applyAndWait(event, change);
+    if (result.IsComplete) return { IsComplete: true, Data: { ...data, [ATTRIBUTE.recordId]: result.recordId } };
     if (timing.totalTimeoutMs > 0 && waiterWillGiveUp(Date.now(), event.PlannedAt ?? 0, timing.totalTimeoutMs, timing.queryIntervalMs)) {
-      throw new ReportedError(timedOutMessage(change, recorded, result.waitingFor));
+      throw new ReportedError(timedOut(change, timing.totalTimeoutMs, result.waitingFor));
     }
     return { IsComplete: false };
   } catch (e) {
     // A restore must never fail silently: whatever went wrong, say which values were not put back.
-    if (change.Purpose === 'restore' && !(e instanceof ReportedError)) throw restoreFailed(change.ProductId, recorded, e);
+    if (change.Purpose === 'restore' && !(e instanceof ReportedError)) {
+      logger.error('Restore failed', { error: e as Error });
+      throw restoreFailed(change.ProductId, change.Priors, e);
+    }
     throw e;
   }
 }
 
+/** Where applyAndWait left the change: done (with the record, '' when none was needed), or still waiting and on what. */
+type WaitOutcome = { IsComplete: true; recordId: string } | { IsComplete: false; waitingFor: string };
+
 /** Applies the planned write and watches its record until done, or until the fast-path window ends. */
-async function applyAndWait(
-  event: IsCompleteEvent,
-  change: PlannedChange,
-  recorded: PhysicalIdFields | undefined,
-  data: Record<string, string>,
-): Promise<{ IsComplete: true; Data: Record<string, string> } | { IsComplete: false; waitingFor: string }> {
+async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Promise<WaitOutcome> {
   // Within the window after onEvent, poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
-  const written = await writeUntilAccepted(event, change, recorded, deadline);
-  if (!written)
+  const written = await writeUntilAccepted(event, change, deadline);
+  if (!written) {
     return {
       IsComplete: false,
       waitingFor: 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
     };
-  if (written === 'product-gone') return { IsComplete: true, Data: data };
-  appendKeys({ recordId: written.recordId });
-  data[ATTRIBUTE.recordId] = written.recordId;
+  }
+  if (written === 'product-gone') return { IsComplete: true, recordId: '' };
+  logger.appendKeys({ recordId: written.recordId });
 
   let record: { status: string; errors?: RecordError[] } = { status: written.status };
   for (let polls = 0; ; polls++) {
@@ -271,11 +202,11 @@ async function applyAndWait(
     switch (recordOutcome(status)) {
       case 'succeeded':
         logger.info('Record succeeded', { properties: change.Properties });
-        return { IsComplete: true, Data: data };
+        return { IsComplete: true, recordId: written.recordId };
       case 'failed': {
         const errors = record.errors ?? (await readRecord(written.recordId, change.AcceptLanguage)).errors;
         logger.error('Record failed', { recordErrors: errors });
-        throw new ReportedError(recordFailedMessage(purposeText(change, recorded), change.ProductId, written.recordId, errors));
+        throw new ReportedError(recordFailed(change, written.recordId, errors));
       }
       case 'unrecognised':
         logger.warn('Record has a status this handler does not know; waiting on it', { recordStatus: status });
@@ -308,27 +239,18 @@ async function applyAndWait(
 async function writeUntilAccepted(
   event: IsCompleteEvent,
   change: PlannedChange,
-  recorded: PhysicalIdFields | undefined,
   deadline: number,
 ): Promise<{ recordId: string; status: string } | 'product-gone' | undefined> {
-  const request: WriteRequest = {
-    productId: change.ProductId,
-    properties: change.Properties,
-    idempotencyToken: change.IdempotencyToken,
-    acceptLanguage: change.AcceptLanguage,
-  };
   for (let attempts = 0; ; attempts++) {
     try {
-      return await writeProperties(request);
+      return await writeProperties(change);
     } catch (e) {
       const name = errorName(e);
       if (name === 'ResourceNotFoundException' && event.RequestType === 'Delete') {
         logger.info('Nothing to restore: the provisioned product no longer exists');
         return 'product-gone';
       }
-      if (name !== 'InvalidStateException' && !isTransient(e)) {
-        throw new ReportedError(`${writeFailedMessage(change, recorded)} ${name}: ${(e as Error).message}`, { cause: e });
-      }
+      if (name !== 'InvalidStateException' && !isTransient(e)) throw new ReportedError(writeRejected(change, e), { cause: e });
       const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, attempts + 1);
       logger.info(name === 'InvalidStateException' ? 'Product is busy; retrying the write' : 'Write failed for now; retrying', {
         error: name,
@@ -339,83 +261,15 @@ async function writeUntilAccepted(
   }
 }
 
-/** An error whose message already says all a user needs: not wrapped again. */
-class ReportedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReportedError';
-  }
-}
-
-/** The error of a Delete that could not put the prior values back, naming the product and those values. */
-function restoreFailed(productId: string, recorded: PhysicalIdFields | undefined, e: unknown): ReportedError {
-  const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  const priors: string[] = [];
-  if (recorded?.priorOwnerArn) priors.push(`OWNER=${recorded.priorOwnerArn}`);
-  if (recorded?.priorLaunchRoleArn) priors.push(`LAUNCH_ROLE=${recorded.priorLaunchRoleArn}`);
-  logger.error('Restore failed', { error: e as Error });
-  return new ReportedError(
-    `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +
-      `(prior owner ${quote(recorded?.priorOwnerArn)}, prior launch role ${quote(recorded?.priorLaunchRoleArn)}): ${error}. ` +
-      `The product keeps its current values. Delete again once the cause is fixed, or restore them by hand with ` +
-      `\`aws servicecatalog update-provisioned-product-properties --provisioned-product-id ${productId} --provisioned-product-properties ${priors.join(',')}\`.`,
-    { cause: e },
-  );
-}
-
-function purposeText(change: PlannedChange, recorded: PhysicalIdFields | undefined): string {
-  if (change.Purpose === 'apply') return `setting ${describe(change.Properties)}`;
-  return `restoring the prior values ${describe(change.Properties)} (prior owner ${quote(recorded?.priorOwnerArn)}, prior launch role ${quote(recorded?.priorLaunchRoleArn)}); restore them by hand with \`aws servicecatalog update-provisioned-product-properties\``;
-}
-
-function timedOutMessage(change: PlannedChange, recorded: PhysicalIdFields | undefined, waitingFor: string): string {
-  const ms = timing.totalTimeoutMs;
-  const total = ms >= 60_000 ? `${+(ms / 60_000).toFixed(1)} min` : `${+(ms / 1000).toFixed(1)} s`;
-  return (
-    `Gave up after the provider's totalTimeout (${total}) waiting for ${waitingFor}, on provisioned product ${change.ProductId} while ${purposeText(change, recorded)}. ` +
-    'A record still running may yet finish; a rollback waits for it before writing. Find what holds the product with ' +
-    `\`aws servicecatalog describe-provisioned-product --id ${change.ProductId}\`, then deploy again, or raise totalTimeout (at most 1 hour).`
-  );
-}
-
-function writeFailedMessage(change: PlannedChange, recorded: PhysicalIdFields | undefined): string {
-  return `UpdateProvisionedProductProperties on provisioned product ${change.ProductId} was rejected while ${purposeText(change, recorded)}.`;
-}
-
-function describe(properties: Partial<PropertyValues>): string {
-  return PROPERTY_KEYS.filter((k) => properties[k] !== undefined)
-    .map((k) => `${k}=${properties[k]}`)
-    .join(', ');
-}
-
-function quote(value: string | undefined): string {
-  return value ? value : '(none)';
-}
-
+/** Reads the product, failing the event when it does not exist. */
 async function mustReadProduct(productId: string, acceptLanguage: string | undefined): Promise<ProductState> {
-  const product = await readProduct(productId, acceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
-  if (!product) {
-    throw new Error(
-      `Provisioned product ${JSON.stringify(productId)} was not found in this account and region (ResourceNotFoundException from DescribeProvisionedProduct). ` +
-        'Check provisionedProductId and that the stack deploys to the account and region of the product.',
-    );
-  }
+  const product = await readProduct(productId, acceptLanguage, searchRetry());
+  if (!product) throw new Error(productNotFound(productId));
   return product;
 }
 
-/** OWNER and LAUNCH_ROLE must be principals of the product's own account. */
-function checkAccount(productId: string, product: ProductState, properties: Partial<Record<PropertyKey, string>>): void {
-  const productAccount = accountOf(product.arn);
-  if (!productAccount) return;
-  for (const key of managedKeys(properties)) {
-    const account = accountOf(properties[key] as string);
-    if (account && account !== productAccount) {
-      throw new Error(
-        `${key} ${JSON.stringify(properties[key])} is in account ${account}, but provisioned product ${productId} is in account ${productAccount}. ` +
-          "Service Catalog accepts only principals of the product's own account: use an ARN from that account.",
-      );
-    }
-  }
+function searchRetry(): { attempts: number; delayMs: number } {
+  return { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs };
 }
 
 /**
@@ -434,30 +288,14 @@ function priorsOf(recorded: PhysicalIdFields): PropertyValues {
   return { OWNER: recorded.priorOwnerArn, LAUNCH_ROLE: recorded.priorLaunchRoleArn };
 }
 
-/** The managed keys of properties that may not pass validation (old or deleted ones). */
-function lenientManagedKeys(props: Record<string, unknown> | undefined): PropertyKey[] {
-  const map = props?.[RESOURCE_PROPERTY.properties];
-  if (!map || typeof map !== 'object') return [];
-  return PROPERTY_KEYS.filter((k) => typeof (map as Record<string, unknown>)[k] === 'string');
-}
-
+/** Request context on every log line of this invocation (never the ResponseURL). */
 function setLogContext(event: CustomResourceEvent): void {
   logger.resetKeys();
-  const productId = event.ResourceProperties?.[RESOURCE_PROPERTY.productId];
-  appendKeys({
+  const productId = event.ResourceProperties?.[RESOURCE_PROPERTY.productId] as unknown;
+  logger.appendKeys({
     requestType: event.RequestType,
     logicalResourceId: event.LogicalResourceId,
     requestId: event.RequestId,
     provisionedProductId: typeof productId === 'string' ? productId : undefined,
   });
-}
-
-function appendKeys(keys: Record<string, string | undefined>): void {
-  logger.appendKeys(keys);
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
 }

@@ -1,14 +1,18 @@
 /**
- * The thin layer over Service Catalog: the four calls the handler makes, and nothing decided here.
+ * The thin layer over Service Catalog: the four calls the handler makes, and which of their errors mean "not now".
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DescribeProvisionedProductCommand,
   DescribeRecordCommand,
+  type RecordError,
   SearchProvisionedProductsCommand,
   ServiceCatalogClient,
   UpdateProvisionedProductPropertiesCommand,
 } from '@aws-sdk/client-service-catalog';
-import type { PropertyValues, RecordError } from './decisions';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
+import type { PropertyValues } from './decisions';
+import type { PlannedChange } from './events';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_SERVICE_CATALOG, which is how the
 // tests point it at a local fake. maxAttempts covers throttling and 5xx bursts with backoff.
@@ -73,22 +77,14 @@ export async function readProduct(
   };
 }
 
-/** The change to make, as fixed by onEvent and carried to isComplete. */
-export interface WriteRequest {
-  readonly productId: string;
-  readonly properties: Partial<PropertyValues>;
-  readonly idempotencyToken: string;
-  readonly acceptLanguage?: string;
-}
-
-/** Calls UpdateProvisionedProductProperties; returns the record it started. */
-export async function writeProperties(req: WriteRequest): Promise<{ recordId: string; status: string }> {
+/** Calls UpdateProvisionedProductProperties with the planned change; returns the record it started. */
+export async function writeProperties(change: PlannedChange): Promise<{ recordId: string; status: string }> {
   const out = await client.send(
     new UpdateProvisionedProductPropertiesCommand({
-      ProvisionedProductId: req.productId,
-      ProvisionedProductProperties: req.properties,
-      IdempotencyToken: req.idempotencyToken,
-      AcceptLanguage: req.acceptLanguage,
+      ProvisionedProductId: change.ProductId,
+      ProvisionedProductProperties: change.Properties,
+      IdempotencyToken: change.IdempotencyToken,
+      AcceptLanguage: change.AcceptLanguage,
     }),
   );
   return { recordId: out.RecordId ?? '', status: out.Status ?? '' };
@@ -106,23 +102,17 @@ export function errorName(e: unknown): string {
 }
 
 /**
- * True for errors that say "not now" rather than "no": throttling, 5xx, dropped connections and
- * timeouts after the SDK's own retries. The handler keeps waiting on them instead of failing.
+ * True for errors that say "not now" rather than "no", after the SDK's own retries: the handler
+ * keeps waiting on them instead of failing. The SDK's classification decides throttling, transient
+ * errors (timeouts, 500/502/503/504, the connection errors it lists) and other 5xx. It does not
+ * list every Node.js system error a request that got no answer can end with (ECONNABORTED,
+ * EHOSTDOWN, a bare "socket hang up"...): without an HTTP status, those are transient too.
  */
 export function isTransient(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status !== undefined) return status >= 500 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e.name);
-  // No HTTP status: the request never got an answer (reset, refused, timed out, hung up).
+  const sdkError = e as Parameters<typeof isTransientError>[0];
+  if (isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError)) return true;
+  if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined) return false;
   const code = (e as { code?: string }).code ?? '';
-  return (
-    /^E[A-Z]+$/.test(code) ||
-    /Timeout|Throttl|NetworkingError/.test(e.name) ||
-    /socket hang up|ECONN|ETIMEDOUT|EPIPE|EAI_AGAIN/.test(e.message)
-  );
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return /^E[A-Z]+$/.test(code) || /socket hang up/.test(e.message);
 }

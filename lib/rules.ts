@@ -1,10 +1,11 @@
 /**
- * The input rules of ProvisionedProductProperties, written once.
+ * The input rules of ProvisionedProductProperties, written once for synth time and deploy time.
  *
  * This module is imported by the construct (to check literal values at synth time) and bundled
- * into the Lambda handler (to check the resolved values at deploy time). It must stay free of
- * imports so that the handler bundle does not pull in aws-cdk-lib.
+ * into the Lambda handler (to check the resolved values at deploy time). It imports nothing but the
+ * import-free wire contract, so that the handler bundle does not pull in aws-cdk-lib.
  */
+import { RESOURCE_PROPERTY } from './contract';
 
 /** The Service Catalog property keys this construct manages. */
 export const PROPERTY_KEYS = ['OWNER', 'LAUNCH_ROLE'] as const;
@@ -13,21 +14,6 @@ export type PropertyKey = (typeof PROPERTY_KEYS)[number];
 
 /** Language codes UpdateProvisionedProductProperties accepts in AcceptLanguage. */
 export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
-
-/** Names of the custom resource's properties, shared by the construct and the handler. */
-export const RESOURCE_PROPERTY = {
-  productId: 'ProvisionedProductId',
-  properties: 'ProvisionedProductProperties',
-  acceptLanguage: 'AcceptLanguage',
-  restoreOnDelete: 'RestoreOnDelete',
-} as const;
-
-/** Names of the attributes (the Data keys) the custom resource returns. */
-export const ATTRIBUTE = {
-  recordId: 'RecordId',
-  previousOwnerArn: 'PreviousOwnerArn',
-  previousLaunchRoleArn: 'PreviousLaunchRoleArn',
-} as const;
 
 // IAM names: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 // Paths are '/' or '/.../' of printable ASCII; names are [\w+=,.@-]{1,64}.
@@ -100,6 +86,52 @@ export function checkSameAccount(ownerArn: string, launchRoleArn: string): strin
   return `owner ${JSON.stringify(ownerArn)} is in account ${owner} but launchRole ${JSON.stringify(launchRoleArn)} is in account ${role}. Service Catalog only accepts principals in the product's own account: use ARNs from one account.`;
 }
 
+/** Returns an error message when a managed value is a principal of another account than the product's. */
+export function checkProductAccount(
+  productId: string,
+  productArn: string,
+  properties: Partial<Record<PropertyKey, string>>,
+): string | undefined {
+  const productAccount = accountOf(productArn);
+  if (!productAccount) return undefined;
+  for (const key of PROPERTY_KEYS) {
+    const value = properties[key];
+    const account = value === undefined ? undefined : accountOf(value);
+    if (account && account !== productAccount) {
+      return (
+        `${key} ${JSON.stringify(value)} is in account ${account}, but provisioned product ${productId} is in account ${productAccount}. ` +
+        "Service Catalog accepts only principals of the product's own account: use an ARN from that account."
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The message for a resource that manages neither key. */
+export const NOTHING_TO_MANAGE = 'set at least one of owner and launchRole: there is nothing to manage.';
+
+/** The values one resource declares, as far as they are known (at synth, tokens are left out). */
+export interface DeclaredValues {
+  readonly productId?: string;
+  readonly owner?: string;
+  readonly launchRole?: string;
+  readonly acceptLanguage?: string;
+}
+
+/**
+ * Every rule on the declared values, the one rule set synth and deploy share: each value that is
+ * present is checked, and the owner and launch role against each other. Returns the problems found.
+ */
+export function checkDeclaredValues(values: DeclaredValues): string[] {
+  const problems: string[] = [];
+  if (values.productId !== undefined) pushIf(problems, checkProductId(values.productId));
+  if (values.owner !== undefined) pushIf(problems, checkOwnerArn(values.owner));
+  if (values.launchRole !== undefined) pushIf(problems, checkLaunchRoleArn(values.launchRole));
+  if (values.owner !== undefined && values.launchRole !== undefined) pushIf(problems, checkSameAccount(values.owner, values.launchRole));
+  if (values.acceptLanguage !== undefined) pushIf(problems, checkAcceptLanguage(values.acceptLanguage));
+  return problems;
+}
+
 /** The desired state of one ProvisionedProductProperties resource, after validation. */
 export interface DesiredProperties {
   /** The provisioned product id. */
@@ -139,8 +171,6 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
   const productId = props[RESOURCE_PROPERTY.productId];
   if (typeof productId !== 'string') {
     problems.push(`${RESOURCE_PROPERTY.productId} is missing or not a string (got ${JSON.stringify(productId)}). ${FIX.productId}`);
-  } else {
-    pushIf(problems, checkProductId(productId));
   }
 
   const properties: Partial<Record<PropertyKey, string>> = {};
@@ -156,20 +186,25 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
       } else if (typeof value !== 'string') {
         problems.push(`${key} must be an ARN string (got ${JSON.stringify(value)}).`);
       } else {
-        pushIf(problems, key === 'OWNER' ? checkOwnerArn(value) : checkLaunchRoleArn(value));
         properties[key as PropertyKey] = value;
       }
     }
-    if (Object.keys(map).length === 0) problems.push(`set at least one of owner and launchRole: there is nothing to manage.`);
+    if (Object.keys(map).length === 0) problems.push(NOTHING_TO_MANAGE);
   }
-  if (properties.OWNER && properties.LAUNCH_ROLE) pushIf(problems, checkSameAccount(properties.OWNER, properties.LAUNCH_ROLE));
 
   const acceptLanguage = props[RESOURCE_PROPERTY.acceptLanguage];
-  if (acceptLanguage !== undefined && acceptLanguage !== '') {
-    if (typeof acceptLanguage !== 'string')
-      problems.push(`${RESOURCE_PROPERTY.acceptLanguage} must be a string (got ${JSON.stringify(acceptLanguage)}). ${FIX.acceptLanguage}`);
-    else pushIf(problems, checkAcceptLanguage(acceptLanguage));
+  if (acceptLanguage !== undefined && acceptLanguage !== '' && typeof acceptLanguage !== 'string') {
+    problems.push(`${RESOURCE_PROPERTY.acceptLanguage} must be a string (got ${JSON.stringify(acceptLanguage)}). ${FIX.acceptLanguage}`);
   }
+  const language = typeof acceptLanguage === 'string' && acceptLanguage !== '' ? acceptLanguage : undefined;
+  problems.push(
+    ...checkDeclaredValues({
+      productId: typeof productId === 'string' ? productId : undefined,
+      owner: properties.OWNER,
+      launchRole: properties.LAUNCH_ROLE,
+      acceptLanguage: language,
+    }),
+  );
 
   const restoreOnDelete = parseBoolean(props[RESOURCE_PROPERTY.restoreOnDelete], true);
   if (restoreOnDelete === undefined) {
@@ -182,8 +217,35 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
   return {
     productId: productId as string,
     properties,
-    acceptLanguage: typeof acceptLanguage === 'string' && acceptLanguage !== '' ? acceptLanguage : undefined,
+    acceptLanguage: language,
     restoreOnDelete: restoreOnDelete as boolean,
+  };
+}
+
+/** What Delete and an Update's old properties are read for. */
+export interface LenientProperties {
+  /** The keys the properties manage (string values only). */
+  readonly managedKeys: PropertyKey[];
+  /** AcceptLanguage, when a non-empty string. */
+  readonly acceptLanguage?: string;
+  /** Whether Delete restores; `false` only when the properties say so plainly. */
+  readonly restoreOnDelete: boolean;
+}
+
+/**
+ * Reads properties that need not pass validation: those of a Delete, and an Update's old ones.
+ * A stack must always be deletable, so Delete reads only what it needs and never rejects: a value
+ * that is not a boolean spelling keeps the default (restore), which loses nothing.
+ */
+export function readLeniently(props: Record<string, unknown> | undefined): LenientProperties {
+  const map = props?.[RESOURCE_PROPERTY.properties];
+  const managedKeys =
+    map && typeof map === 'object' ? PROPERTY_KEYS.filter((k) => typeof (map as Record<string, unknown>)[k] === 'string') : [];
+  const language = props?.[RESOURCE_PROPERTY.acceptLanguage];
+  return {
+    managedKeys,
+    acceptLanguage: typeof language === 'string' && language !== '' ? language : undefined,
+    restoreOnDelete: parseBoolean(props?.[RESOURCE_PROPERTY.restoreOnDelete], true) !== false,
   };
 }
 

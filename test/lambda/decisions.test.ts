@@ -1,12 +1,4 @@
-import {
-  idempotencyToken,
-  nextPollDelay,
-  waiterWillGiveUp,
-  planApply,
-  planRestore,
-  recordFailedMessage,
-  recordOutcome,
-} from '../../lambda/decisions';
+import { idempotencyToken, nextPollDelay, waiterWillGiveUp, planApply, planRestore, recordOutcome } from '../../lambda/decisions';
 
 const A = 'arn:aws:iam::123456789012:role/A';
 const B = 'arn:aws:iam::123456789012:role/B';
@@ -108,16 +100,6 @@ describe('poll pacing', () => {
     expect(nextPollDelay(20_000, 20_000, 1_000, 0)).toBe(0);
     expect(nextPollDelay(20_000, 20_000, 1_000, 1)).toBeUndefined();
   });
-});
-
-test('a failed record message carries every code and description, and the record id', () => {
-  const message = recordFailedMessage('setting OWNER=x', 'pp-1', 'rec-9', [
-    { Code: 'InvalidParameter', Description: 'Owner is not in this account' },
-    { Code: 'Other', Description: 'second' },
-  ]);
-  expect(message).toContain('rec-9');
-  expect(message).toContain('pp-1');
-  expect(message).toContain('InvalidParameter: Owner is not in this account; Other: second');
 });
 
 describe('giving up before the waiter does', () => {

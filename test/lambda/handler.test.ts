@@ -53,13 +53,16 @@ function event(
 ): Handler.CustomResourceEvent {
   return {
     RequestType: type,
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+    ResponseURL: 'https://cloudformation-custom-resource-response.example/signed',
+    ResourceType: 'Custom::ProvisionedProductProperties',
     RequestId: extra.requestId ?? `req-${++seq}`,
     LogicalResourceId: 'PlatformOwnership',
     StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Test/1',
     PhysicalResourceId: extra.physicalId,
     ResourceProperties: resourceProperties(props),
     OldResourceProperties: extra.old ? resourceProperties(extra.old) : undefined,
-  };
+  } as Handler.CustomResourceEvent;
 }
 
 /** Runs an event as the provider framework would: onEvent, then isComplete until done. */

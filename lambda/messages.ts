@@ -1,0 +1,84 @@
+/**
+ * Every message the handler puts in front of a user: what went wrong, with the values, and what to do.
+ */
+import type { RecordError } from '@aws-sdk/client-service-catalog';
+import { PROPERTY_KEYS } from '../lib/rules';
+import type { PropertyValues } from './decisions';
+import type { PlannedChange } from './events';
+
+/** An error whose message already says all a user needs: not wrapped again. */
+export class ReportedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReportedError';
+  }
+}
+
+/** The product could not be found, so there is nothing to read or write. */
+export function productNotFound(productId: string): string {
+  return (
+    `Provisioned product ${JSON.stringify(productId)} was not found in this account and region (ResourceNotFoundException from DescribeProvisionedProduct). ` +
+    'Check provisionedProductId and that the stack deploys to the account and region of the product.'
+  );
+}
+
+/** Search never listed the product, so its owner cannot be recorded for restoring later. */
+export function ownerUnknown(productId: string, attempts: number): string {
+  return (
+    `Cannot read the current owner of provisioned product ${productId}: SearchProvisionedProducts did not list it after ${attempts} attempts, ` +
+    'so its owner could not be recorded for restoring later. Nothing was changed. Retry the deployment; if it persists, check that the product is visible with `aws servicecatalog search-provisioned-products --access-level-filter Key=Account,Value=self`.'
+  );
+}
+
+/** The error of a Delete that could not put the prior values back, naming the product, those values and the command that restores them. */
+export function restoreFailed(productId: string, priors: PropertyValues | undefined, e: unknown): ReportedError {
+  const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new ReportedError(
+    `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +
+      `(prior owner ${orNone(priors?.OWNER)}, prior launch role ${orNone(priors?.LAUNCH_ROLE)}): ${error}. ` +
+      `The product keeps its current values. Delete again once the cause is fixed, or restore them by hand with ` +
+      `\`aws servicecatalog update-provisioned-product-properties --provisioned-product-id ${productId} --provisioned-product-properties ${describe(priors ?? {}, ',')}\`.`,
+    { cause: e },
+  );
+}
+
+/** The message that fails a deploy when the record fails, carrying the record's own errors. */
+export function recordFailed(change: PlannedChange, recordId: string, errors: readonly RecordError[] | undefined): string {
+  const details = (errors ?? []).map((e) => `${e.Code ?? 'UnknownCode'}: ${e.Description ?? '(no description)'}`);
+  const text = details.length > 0 ? details.join('; ') : 'the record reported no RecordErrors';
+  return `Service Catalog record ${recordId} for provisioned product ${change.ProductId} FAILED while ${purpose(change)}: ${text}. See the record with \`aws servicecatalog describe-record --id ${recordId}\`.`;
+}
+
+/** The service rejected the write for good (not busy, not transient). */
+export function writeRejected(change: PlannedChange, e: unknown): string {
+  const name = e instanceof Error ? e.name : typeof e;
+  const detail = e instanceof Error ? e.message : String(e);
+  return `UpdateProvisionedProductProperties on provisioned product ${change.ProductId} was rejected while ${purpose(change)}. ${name}: ${detail}`;
+}
+
+/** isComplete gives up just before the waiter would, saying what it waited for. */
+export function timedOut(change: PlannedChange, totalTimeoutMs: number, waitingFor: string): string {
+  const total = totalTimeoutMs >= 60_000 ? `${+(totalTimeoutMs / 60_000).toFixed(1)} min` : `${+(totalTimeoutMs / 1000).toFixed(1)} s`;
+  return (
+    `Gave up after the provider's totalTimeout (${total}) waiting for ${waitingFor}, on provisioned product ${change.ProductId} while ${purpose(change)}. ` +
+    'A record still running may yet finish; a rollback waits for it before writing. Find what holds the product with ' +
+    `\`aws servicecatalog describe-provisioned-product --id ${change.ProductId}\`, then deploy again, or raise totalTimeout (at most 1 hour).`
+  );
+}
+
+/** What the write was for, in words: the values set, or the priors being restored and how to restore them by hand. */
+function purpose(change: PlannedChange): string {
+  if (change.Purpose === 'apply') return `setting ${describe(change.Properties)}`;
+  return `restoring the prior values ${describe(change.Properties)} (prior owner ${orNone(change.Priors.OWNER)}, prior launch role ${orNone(change.Priors.LAUNCH_ROLE)}); restore them by hand with \`aws servicecatalog update-provisioned-product-properties\``;
+}
+
+/** `OWNER=…, LAUNCH_ROLE=…` for the keys that have a value (`,` alone between them for the CLI's shorthand). */
+function describe(properties: Partial<PropertyValues>, separator = ', '): string {
+  return PROPERTY_KEYS.filter((k) => properties[k])
+    .map((k) => `${k}=${properties[k]}`)
+    .join(separator);
+}
+
+function orNone(value: string | undefined): string {
+  return value ? value : '(none)';
+}

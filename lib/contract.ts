@@ -1,0 +1,67 @@
+/**
+ * The wire contract between the construct, the handler and the test harness: names and defaults each side must agree on.
+ *
+ * Kept import-free and in one place, as aws-cdk's provider framework keeps its `consts` module, so
+ * that the compiler enforces the coupling: a renamed property, attribute or environment variable
+ * cannot drift apart between the template the construct writes and the code that reads it.
+ */
+
+/** The CloudFormation resource type of the custom resource. */
+export const RESOURCE_TYPE = 'Custom::ProvisionedProductProperties';
+
+/** Names of the custom resource's properties, as the construct writes them and the handler reads them. */
+export const RESOURCE_PROPERTY = {
+  productId: 'ProvisionedProductId',
+  properties: 'ProvisionedProductProperties',
+  acceptLanguage: 'AcceptLanguage',
+  restoreOnDelete: 'RestoreOnDelete',
+} as const;
+
+/** Names of the attributes (the Data keys) the custom resource returns. */
+export const ATTRIBUTE = {
+  recordId: 'RecordId',
+  previousOwnerArn: 'PreviousOwnerArn',
+  previousLaunchRoleArn: 'PreviousLaunchRoleArn',
+} as const;
+
+/** The bundle's entry points, as Lambda `Handler` strings (`file.export`). */
+export const HANDLER_ENTRY = {
+  onEvent: 'index.onEvent',
+  isComplete: 'index.isComplete',
+} as const;
+
+/**
+ * The handler's tunable timing: the environment variable that sets each value and the handler's
+ * default when the variable is absent. The construct sets some (from its props or these defaults);
+ * the harness compresses all of them.
+ */
+export const HANDLER_TIMING = {
+  /** How long after onEvent isComplete keeps polling the record itself (the fast path). */
+  fastPathWindowMs: { env: 'FAST_PATH_WINDOW_MS', default: 15_000 },
+  /** Pause between DescribeRecord calls, and between retries of a busy product's write. */
+  pollIntervalMs: { env: 'POLL_INTERVAL_MS', default: 1_000 },
+  /** Attempts of the owner search, whose index can lag a just-created product. */
+  searchAttempts: { env: 'SEARCH_ATTEMPTS', default: 5 },
+  /** Pause between those search attempts. */
+  searchDelayMs: { env: 'SEARCH_DELAY_MS', default: 1_000 },
+  /** The provider's totalTimeout (0: unknown), so that isComplete gives up with its own message before the waiter does. */
+  totalTimeoutMs: { env: 'TOTAL_TIMEOUT_MS', default: 0 },
+  /** The provider's queryInterval: how long the waiter waits between isComplete calls. */
+  queryIntervalMs: { env: 'QUERY_INTERVAL_MS', default: 5_000 },
+} as const;
+
+/** One of {@link HANDLER_TIMING}'s keys. */
+export type HandlerTimingKey = keyof typeof HANDLER_TIMING;
+
+/** The provider's waiter defaults and CloudFormation's limit on a custom resource, in seconds. */
+export const WAITER = {
+  defaultQueryIntervalSeconds: 5,
+  defaultTotalTimeoutSeconds: 30 * 60,
+  maxTotalTimeoutSeconds: 60 * 60,
+} as const;
+
+/** The Powertools service name every handler log line carries. */
+export const SERVICE_NAME = 'provisioned-product-properties';
+
+/** The physical id the provider framework reports for a Create that failed in onEvent (it answers the following Delete itself). */
+export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
