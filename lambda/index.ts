@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { RecordError } from '@aws-sdk/client-service-catalog';
 import { ATTRIBUTE, RESOURCE_PROPERTY, SERVICE_NAME } from '../lib/contract';
-import { type DesiredProperties, checkProductAccount, parseResourceProperties, readLeniently } from '../lib/rules';
+import { type DesiredProperties, parseResourceProperties, readLeniently } from '../lib/resource-properties';
+import { checkHome, homeOf, show } from '../lib/rules';
 import { timing } from './config';
 import {
   type ChangePlan,
@@ -26,17 +27,34 @@ import {
   waiterWillGiveUp,
 } from './decisions';
 import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult, PlannedChange } from './events';
-import { ReportedError, ownerUnknown, productNotFound, recordFailed, restoreFailed, timedOut, writeRejected } from './messages';
+import { ReportedError, bounded, ownerUnknown, productNotFound, recordFailed, restoreFailed, timedOut, writeRejected } from './messages';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
 import { type ProductState, errorName, isTransient, readProduct, readRecord, writeProperties } from './service-catalog';
 
 export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult, PlannedChange } from './events';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
+/** The longest request value repeated on every log line (a product id is at most 100 characters). */
+const MAX_CONTEXT_CHARACTERS = 128;
 
 /** onEvent: validate, read, settle the physical id and plan the write. */
 export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult> {
-  setLogContext(event);
+  try {
+    checkIsEvent(event, 'onEvent');
+    setLogContext(event);
+    return await routeEvent(event);
+  } catch (e) {
+    throw reported(e);
+  }
+}
+
+/** Logs a failure once, in full, and returns it bounded for CloudFormation's Reason. */
+function reported(e: unknown): unknown {
+  logger.error('Failed', { error: e as Error });
+  return bounded(e);
+}
+
+function routeEvent(event: CustomResourceEvent): Promise<OnEventResult> {
   switch (event.RequestType) {
     case 'Create':
       return startManaging(event, parseResourceProperties(event.ResourceProperties));
@@ -45,9 +63,7 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult
     case 'Delete':
       return onDelete(event);
     default:
-      throw new Error(
-        `Unknown RequestType ${JSON.stringify((event as { RequestType: unknown }).RequestType)}: expected Create, Update or Delete.`,
-      );
+      throw new Error(`Unknown RequestType ${show((event as { RequestType: unknown }).RequestType)}: expected Create, Update or Delete.`);
   }
 }
 
@@ -55,6 +71,8 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult
 async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }): Promise<OnEventResult> {
   const desired = parseResourceProperties(event.ResourceProperties);
   const recorded = decodePhysicalId(event.PhysicalResourceId);
+  const old = readLeniently(event.OldResourceProperties);
+  if (recorded) checkSameProduct(recorded, old.productId, 'OldResourceProperties');
   if (!recorded || recorded.productId !== desired.productId) {
     logger.info('Replacing: the resource now manages another product', {
       previousProductId: recorded?.productId ?? '(not recorded)',
@@ -62,8 +80,7 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
     return startManaging(event, desired);
   }
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
-  const previouslyManaged = readLeniently(event.OldResourceProperties).managedKeys;
-  const plan = planApply(desired.properties, previouslyManaged, priorsOf(recorded), comparable(product));
+  const plan = planApply(desired.properties, old.managedKeys, priorsOf(recorded), comparable(product));
   return planned(event, event.PhysicalResourceId, recorded, plan, 'apply', desired.acceptLanguage);
 }
 
@@ -71,8 +88,8 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
 async function startManaging(event: CustomResourceEvent, desired: DesiredProperties): Promise<OnEventResult> {
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
   if (!product.ownerKnown) throw new Error(ownerUnknown(desired.productId, timing.searchAttempts));
-  const accountProblem = checkProductAccount(desired.productId, product.arn, desired.properties);
-  if (accountProblem) throw new Error(accountProblem);
+  const homeProblems = checkHome(desired.properties, homeOf(product.arn) ?? {}, `provisioned product ${desired.productId}`);
+  if (homeProblems.length > 0) throw new Error(`Invalid ProvisionedProductProperties: ${homeProblems.join(' | ')}`);
   const fields: PhysicalIdFields = {
     productId: desired.productId,
     priorOwnerArn: product.values.OWNER,
@@ -100,6 +117,7 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
   }
   logger.appendKeys({ provisionedProductId: recorded.productId });
   const props = readLeniently(event.ResourceProperties);
+  checkSameProduct(recorded, props.productId, 'ResourceProperties');
   if (!props.restoreOnDelete) {
     logger.info('restoreOnDelete is false: leaving the owner and launch role as they are');
     return none;
@@ -108,7 +126,6 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
   try {
     product = await readProduct(recorded.productId, props.acceptLanguage, searchRetry());
   } catch (e) {
-    logger.error('Restore failed', { error: e as Error });
     throw restoreFailed(recorded.productId, priorsOf(recorded), e);
   }
   if (!product) {
@@ -152,7 +169,16 @@ function planned(
 
 /** isComplete: apply the planned write (idempotently) and report when its record has finished. */
 export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResult> {
-  setLogContext(event);
+  try {
+    checkIsEvent(event, 'isComplete');
+    setLogContext(event);
+    return await checkCompletion(event);
+  } catch (e) {
+    throw reported(e);
+  }
+}
+
+async function checkCompletion(event: IsCompleteEvent): Promise<IsCompleteResult> {
   const recorded = decodePhysicalId(event.PhysicalResourceId);
   const data: Record<string, string> = {
     [ATTRIBUTE.recordId]: '',
@@ -172,7 +198,6 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResu
   } catch (e) {
     // A restore must never fail silently: whatever went wrong, say which values were not put back.
     if (change.Purpose === 'restore' && !(e instanceof ReportedError)) {
-      logger.error('Restore failed', { error: e as Error });
       throw restoreFailed(change.ProductId, change.Priors, e);
     }
     throw e;
@@ -284,6 +309,26 @@ function comparable(product: ProductState): PropertyValues | undefined {
   return undefined;
 }
 
+/**
+ * The product a physical id names must be the one its properties name: an id that names another
+ * product (forged, or from another resource) would restore that product to values it never had.
+ */
+function checkSameProduct(recorded: PhysicalIdFields, propertiesProductId: string | undefined, where: string): void {
+  if (propertiesProductId === recorded.productId) return;
+  throw new Error(
+    `PhysicalResourceId names provisioned product ${show(recorded.productId)} but ${where} name ${show(propertiesProductId ?? '(none)')}. ` +
+      'A CloudFormation lifecycle never sends such a pair, so nothing was written: if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and check both products yourself.',
+  );
+}
+
+/** Fails clearly, instead of with a TypeError, when the handler is invoked with something that is not an event. */
+function checkIsEvent(event: unknown, handler: string): asserts event is CustomResourceEvent {
+  if (typeof event === 'object' && event !== null && !Array.isArray(event)) return;
+  throw new Error(
+    `${handler} was invoked with ${show(event)}, not a CloudFormation custom resource event: it is meant to be called only by the provider framework.`,
+  );
+}
+
 function priorsOf(recorded: PhysicalIdFields): PropertyValues {
   return { OWNER: recorded.priorOwnerArn, LAUNCH_ROLE: recorded.priorLaunchRoleArn };
 }
@@ -292,10 +337,12 @@ function priorsOf(recorded: PhysicalIdFields): PropertyValues {
 function setLogContext(event: CustomResourceEvent): void {
   logger.resetKeys();
   const productId = event.ResourceProperties?.[RESOURCE_PROPERTY.productId] as unknown;
+  // Every value here arrives from outside and repeats on every line: clipped to a sane length.
+  const clip = (value: unknown) => (typeof value === 'string' ? value.slice(0, MAX_CONTEXT_CHARACTERS) : undefined);
   logger.appendKeys({
-    requestType: event.RequestType,
-    logicalResourceId: event.LogicalResourceId,
-    requestId: event.RequestId,
-    provisionedProductId: typeof productId === 'string' ? productId : undefined,
+    requestType: clip(event.RequestType),
+    logicalResourceId: clip(event.LogicalResourceId),
+    requestId: clip(event.RequestId),
+    provisionedProductId: clip(productId),
   });
 }

@@ -2,7 +2,7 @@
  * Every message the handler puts in front of a user: what went wrong, with the values, and what to do.
  */
 import type { RecordError } from '@aws-sdk/client-service-catalog';
-import { PROPERTY_KEYS } from '../lib/rules';
+import { PROPERTY_KEYS, show } from '../lib/rules';
 import type { PropertyValues } from './decisions';
 import type { PlannedChange } from './events';
 
@@ -12,6 +12,25 @@ export class ReportedError extends Error {
     super(message, options);
     this.name = 'ReportedError';
   }
+}
+
+/**
+ * The longest message a handler error carries. The provider framework sends it to CloudFormation as
+ * the Reason, with a stack trace and a pointer to the logs, in a response CloudFormation accepts
+ * only up to 4 KB that also holds the physical id (up to 1 KB) and the stack's ids.
+ */
+export const MAX_REASON_CHARACTERS = 1800;
+
+/**
+ * The error a handler throws, with its message cut to {@link MAX_REASON_CHARACTERS} (saying so)
+ * so that CloudFormation receives it; the caller logs the whole message first.
+ */
+export function bounded(e: unknown): unknown {
+  if (!(e instanceof Error) || e.message.length <= MAX_REASON_CHARACTERS) return e;
+  const cut = `${e.message.slice(0, MAX_REASON_CHARACTERS)}... (cut at ${MAX_REASON_CHARACTERS} of ${e.message.length} characters; the whole message is in the handler's log)`;
+  const error = new Error(cut, { cause: e });
+  error.name = e.name;
+  return error;
 }
 
 /** The product could not be found, so there is nothing to read or write. */
@@ -32,7 +51,7 @@ export function ownerUnknown(productId: string, attempts: number): string {
 
 /** The error of a Delete that could not put the prior values back, naming the product, those values and the command that restores them. */
 export function restoreFailed(productId: string, priors: PropertyValues | undefined, e: unknown): ReportedError {
-  const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const error = e instanceof Error ? `${e.name}: ${clip(e.message)}` : show(e);
   return new ReportedError(
     `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +
       `(prior owner ${orNone(priors?.OWNER)}, prior launch role ${orNone(priors?.LAUNCH_ROLE)}): ${error}. ` +
@@ -44,7 +63,7 @@ export function restoreFailed(productId: string, priors: PropertyValues | undefi
 
 /** The message that fails a deploy when the record fails, carrying the record's own errors. */
 export function recordFailed(change: PlannedChange, recordId: string, errors: readonly RecordError[] | undefined): string {
-  const details = (errors ?? []).map((e) => `${e.Code ?? 'UnknownCode'}: ${e.Description ?? '(no description)'}`);
+  const details = (errors ?? []).slice(0, 5).map((e) => `${clip(e.Code ?? 'UnknownCode')}: ${clip(e.Description ?? '(no description)')}`);
   const text = details.length > 0 ? details.join('; ') : 'the record reported no RecordErrors';
   return `Service Catalog record ${recordId} for provisioned product ${change.ProductId} FAILED while ${purpose(change)}: ${text}. See the record with \`aws servicecatalog describe-record --id ${recordId}\`.`;
 }
@@ -52,7 +71,7 @@ export function recordFailed(change: PlannedChange, recordId: string, errors: re
 /** The service rejected the write for good (not busy, not transient). */
 export function writeRejected(change: PlannedChange, e: unknown): string {
   const name = e instanceof Error ? e.name : typeof e;
-  const detail = e instanceof Error ? e.message : String(e);
+  const detail = e instanceof Error ? clip(e.message) : show(e);
   return `UpdateProvisionedProductProperties on provisioned product ${change.ProductId} was rejected while ${purpose(change)}. ${name}: ${detail}`;
 }
 
@@ -77,6 +96,11 @@ function describe(properties: Partial<PropertyValues>, separator = ', '): string
   return PROPERTY_KEYS.filter((k) => properties[k])
     .map((k) => `${k}=${properties[k]}`)
     .join(separator);
+}
+
+/** Text from elsewhere (a service's error, a record's description) cut to a length a message can carry. */
+function clip(text: string): string {
+  return text.length <= 400 ? text : `${text.slice(0, 400)}... (${text.length} characters in all)`;
 }
 
 function orNone(value: string | undefined): string {

@@ -1,13 +1,14 @@
 /**
  * The public API: the ProvisionedProductProperties construct, its props, Owner and AcceptLanguage.
  */
-import { CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider';
-import { NOTHING_TO_MANAGE, checkDeclaredValues } from './rules';
+import { NOTHING_TO_MANAGE, checkDeclaredValues, checkHome, show } from './rules';
 
 /** Language code for Service Catalog's AcceptLanguage parameter. */
 export enum AcceptLanguage {
@@ -171,20 +172,69 @@ export class ProvisionedProductProperties extends Construct {
 
   /** The synth-time half of lib/rules.ts: every value that is not a token is checked now. */
   private validate(props: ProvisionedProductPropertiesProps): void {
+    const shape = checkPropsShape(props);
+    if (shape.length > 0) throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${shape.join(' | ')}`);
     const literal = (value: string | undefined): string | undefined =>
       value === undefined || Token.isUnresolved(value) ? undefined : value;
+    const declared = {
+      productId: literal(props.provisionedProductId),
+      owner: literal(props.owner?.arn),
+      launchRole: literal(props.launchRole?.roleArn),
+      acceptLanguage: literal(props.acceptLanguage),
+    };
     const problems = props.owner || props.launchRole ? [] : [NOTHING_TO_MANAGE];
-    problems.push(
-      ...checkDeclaredValues({
-        productId: literal(props.provisionedProductId),
-        owner: literal(props.owner?.arn),
-        launchRole: literal(props.launchRole?.roleArn),
-      }),
-    );
+    problems.push(...checkDeclaredValues(declared));
+    if (problems.length === 0) {
+      const stack = Stack.of(this);
+      const home = { partition: literal(stackPartition(stack)), account: literal(stack.account) };
+      problems.push(...checkHome({ OWNER: declared.owner, LAUNCH_ROLE: declared.launchRole }, home, `stack ${stack.stackName}`));
+    }
     if (problems.length > 0) {
       throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${problems.join(' | ')}`);
     }
-    const productId = literal(props.provisionedProductId);
-    if (productId !== undefined) claimProduct(this, productId);
+    if (declared.productId !== undefined) claimProduct(this, declared.productId);
   }
+}
+
+/** The stack's partition: the pseudo parameter unless the stack's region is a known literal. */
+function stackPartition(stack: Stack): string {
+  if (!Token.isUnresolved(stack.partition)) return stack.partition;
+  if (Token.isUnresolved(stack.region)) return stack.partition;
+  return RegionInfo.get(stack.region).partition ?? stack.partition;
+}
+
+/**
+ * The props' types, checked at run time for callers that TypeScript does not check (JavaScript,
+ * and every jsii language's loosely typed corners): a wrong type must fail here, by name, rather
+ * than be dropped or fail deep inside CloudFormation.
+ */
+function checkPropsShape(props: ProvisionedProductPropertiesProps): string[] {
+  if (typeof props !== 'object' || props === null) return [`props must be an object (got ${show(props)})`];
+  const problems: string[] = [];
+  const p = props as unknown as Record<string, unknown>;
+  const kind = (v: unknown) =>
+    v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${show(v)}`;
+  if (typeof p.provisionedProductId !== 'string') {
+    problems.push(`provisionedProductId must be a string (got ${kind(p.provisionedProductId)})`);
+  }
+  if (p.owner !== undefined && typeof p.owner?.arn !== 'string') {
+    problems.push(`owner must be an Owner (got ${kind(p.owner)}): use Owner.fromArn(arn), Owner.fromRole(role) or Owner.fromUser(user)`);
+  }
+  if (p.launchRole !== undefined && typeof p.launchRole?.roleArn !== 'string') {
+    problems.push(
+      `launchRole must be an iam.IRole (got ${kind(p.launchRole)}): for an ARN, pass iam.Role.fromRoleArn(this, 'LaunchRole', arn)`,
+    );
+  }
+  if (p.acceptLanguage !== undefined && typeof p.acceptLanguage !== 'string') {
+    problems.push(`acceptLanguage must be an AcceptLanguage (got ${kind(p.acceptLanguage)})`);
+  }
+  if (p.restoreOnDelete !== undefined && typeof p.restoreOnDelete !== 'boolean') {
+    problems.push(`restoreOnDelete must be true or false (got ${kind(p.restoreOnDelete)})`);
+  }
+  for (const key of ['queryInterval', 'totalTimeout']) {
+    if (p[key] !== undefined && !(p[key] instanceof Duration)) {
+      problems.push(`${key} must be a Duration (got ${kind(p[key])}): e.g. Duration.seconds(5)`);
+    }
+  }
+  return problems;
 }

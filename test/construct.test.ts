@@ -270,3 +270,74 @@ describe('synth-time validation', () => {
     });
   });
 });
+
+describe('synth-time bad inputs', () => {
+  const ok = { provisionedProductId: 'pp-abcd1234efgh5', owner: Owner.fromArn(OWNER) };
+  const cnStack = () => new Stack(new App(), 'Cn', { env: { account: '123456789012', region: 'cn-north-1' } });
+  const cases: Array<[string, (s: Stack) => unknown, RegExp, (() => Stack)?]> = [
+    [
+      'an acceptLanguage Service Catalog does not know',
+      () => ({ ...ok, acceptLanguage: 'fr' }),
+      /acceptLanguage "fr" is not a language code/,
+    ],
+    [
+      'a launchRole given as an ARN string',
+      () => ({ ...ok, launchRole: LAUNCH }),
+      /launchRole must be an iam.IRole \(got string ".*"\): for an ARN, pass iam.Role.fromRoleArn/,
+    ],
+    ['an owner given as an ARN string', () => ({ ...ok, owner: OWNER }), /owner must be an Owner \(got string .*Owner.fromArn/],
+    [
+      'a product id that is a number',
+      () => ({ ...ok, provisionedProductId: 42 }),
+      /provisionedProductId must be a string \(got number 42\)/,
+    ],
+    [
+      'restoreOnDelete as the string "false"',
+      () => ({ ...ok, restoreOnDelete: 'false' }),
+      /restoreOnDelete must be true or false \(got string "false"\)/,
+    ],
+    ['queryInterval as a number', () => ({ ...ok, queryInterval: 5 }), /queryInterval must be a Duration \(got number 5\)/],
+    ['no props at all', () => undefined, /props must be an object/],
+    [
+      'an owner in another partition than the stack',
+      () => ({ ...ok, owner: Owner.fromArn('arn:aws-cn:iam::123456789012:role/A') }),
+      /is in partition aws-cn, but stack Test is in partition aws/,
+    ],
+    [
+      'an owner of another account than the stack',
+      () => ({ ...ok, owner: Owner.fromArn('arn:aws:iam::999999999999:role/A') }),
+      /is in account 999999999999, but stack Test is in account 123456789012/,
+    ],
+    ['an aws owner in a China-region stack', () => ok, /is in partition aws, but stack Cn is in partition aws-cn/, cnStack],
+    [
+      'a 100 KB product id',
+      () => ({ ...ok, provisionedProductId: 'p'.repeat(100_000) }),
+      /\(100000 characters in all\) is not a provisioned product id/,
+    ],
+    [
+      'a queryInterval of 1.5 seconds',
+      () => ({ ...ok, queryInterval: Duration.millis(1500) }),
+      /queryInterval 1 second 500 millis is not a whole number of seconds.*queryInterval: Duration.seconds\(5\)/,
+    ],
+    [
+      'a totalTimeout that is no multiple of queryInterval',
+      () => ({ ...ok, queryInterval: Duration.seconds(7), totalTimeout: Duration.seconds(60) }),
+      /totalTimeout 1 minute is not a whole number of queryIntervals \(7 seconds\)/,
+    ],
+    ['a totalTimeout over an hour', () => ({ ...ok, totalTimeout: Duration.hours(2) }), /totalTimeout 2 hours is over 1 hour/],
+  ];
+  test.each(cases)('%s fails synth, naming the construct path, the field and the value', (_, make, message, makeStack = stack) => {
+    const s = makeStack();
+    expect(() => new ProvisionedProductProperties(s, 'Bad', make(s) as never)).toThrow(
+      new RegExp(`^ProvisionedProductProperties at ${s.stackName}/Bad: .*${message.source}`, 's'),
+    );
+  });
+
+  test("a construct of the user's with the provider's id gives a clear error, not a TypeError", () => {
+    const s = stack();
+    new iam.Role(s, 'ProvisionedProductPropertiesProvider', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => new ProvisionedProductProperties(s, 'Ownership', ok)).toThrow(
+      /already has a construct with the id ProvisionedProductPropertiesProvider .* rename your construct/,
+    );
+  });
+});

@@ -1,11 +1,5 @@
-import {
-  InvalidPropertiesError,
-  checkLaunchRoleArn,
-  checkOwnerArn,
-  checkProductId,
-  parseBoolean,
-  parseResourceProperties,
-} from '../lib/rules';
+import { InvalidPropertiesError, parseBoolean, parseResourceProperties } from '../lib/resource-properties';
+import { checkLaunchRoleArn, checkOwnerArn, checkProductId } from '../lib/rules';
 
 const ROLE = 'arn:aws:iam::123456789012:role/PlatformAdmin';
 const PATH_ROLE = 'arn:aws:iam::123456789012:role/service-role/team/Launch';

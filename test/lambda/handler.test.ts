@@ -6,75 +6,22 @@
 import { FakeServiceCatalog } from '../support/fake-service-catalog';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
+import { CREATE_FAILED_MARKER } from '../../lib/contract';
+import { type HandlerRunner, type Props, event, loadHandler, runner } from '../support/handler-events';
 
-const CREATE_FAILED = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+const CREATE_FAILED = CREATE_FAILED_MARKER;
 
 let fake: FakeServiceCatalog;
 let handler: typeof Handler;
-let seq = 0;
+let run: HandlerRunner;
 
 beforeAll(async () => {
   fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SERVICE_CATALOG: fake.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    FAST_PATH_WINDOW_MS: '300',
-    POLL_INTERVAL_MS: '10',
-    SEARCH_ATTEMPTS: '3',
-    SEARCH_DELAY_MS: '5',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  handler = await import('../../lambda/index');
+  handler = await loadHandler(fake);
+  run = runner(handler);
 });
 
 afterAll(() => fake.close());
-
-type Props = { id: string; owner?: string; launchRole?: string; restoreOnDelete?: string; acceptLanguage?: string };
-
-function resourceProperties(p: Props): Record<string, unknown> {
-  const map: Record<string, string> = {};
-  if (p.owner) map.OWNER = p.owner;
-  if (p.launchRole) map.LAUNCH_ROLE = p.launchRole;
-  return {
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
-    ProvisionedProductId: p.id,
-    ProvisionedProductProperties: map,
-    ...(p.acceptLanguage ? { AcceptLanguage: p.acceptLanguage } : {}),
-    RestoreOnDelete: p.restoreOnDelete ?? 'true',
-  };
-}
-
-function event(
-  type: 'Create' | 'Update' | 'Delete',
-  props: Props,
-  extra: { physicalId?: string; old?: Props; requestId?: string } = {},
-): Handler.CustomResourceEvent {
-  return {
-    RequestType: type,
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
-    ResponseURL: 'https://cloudformation-custom-resource-response.example/signed',
-    ResourceType: 'Custom::ProvisionedProductProperties',
-    RequestId: extra.requestId ?? `req-${++seq}`,
-    LogicalResourceId: 'PlatformOwnership',
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Test/1',
-    PhysicalResourceId: extra.physicalId,
-    ResourceProperties: resourceProperties(props),
-    OldResourceProperties: extra.old ? resourceProperties(extra.old) : undefined,
-  } as Handler.CustomResourceEvent;
-}
-
-/** Runs an event as the provider framework would: onEvent, then isComplete until done. */
-async function run(e: Handler.CustomResourceEvent, maxChecks = 200) {
-  const planned = await handler.onEvent(e);
-  const merged = { ...e, ...planned };
-  for (let i = 0; i < maxChecks; i++) {
-    const result = await handler.isComplete(merged);
-    if (result.IsComplete) return { physicalId: planned.PhysicalResourceId, data: result.Data, planned };
-  }
-  throw new Error('isComplete never completed');
-}
 
 /** Adds a product to the fake; `launchRole: null` for a product without one. */
 function product(id: string, owner = ALICE, launchRole: string | null = LAUNCH_A) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  InvalidPhysicalIdError,
   MAX_PHYSICAL_ID_BYTES,
   PHYSICAL_ID_PREFIX,
   PhysicalIdTooLongError,
@@ -20,34 +21,60 @@ describe('physical id', () => {
     );
   });
 
-  test('round-trips, including no launch role and ARNs of another account', () => {
+  test('round-trips, including no launch role, no priors, a root owner, another partition and | or % in an IAM path', () => {
     const cases = [
       fields,
       { ...fields, priorLaunchRoleArn: '' },
+      { ...fields, priorOwnerArn: '' },
       { productId: 'pp-1', priorOwnerArn: '', priorLaunchRoleArn: '' },
-      { ...fields, priorLaunchRoleArn: 'arn:aws-cn:iam::999999999999:role/Other' },
+      { ...fields, priorOwnerArn: 'arn:aws:iam::123456789012:root' },
+      {
+        productId: 'pp-cn',
+        priorOwnerArn: 'arn:aws-cn:iam::999999999999:user/bob',
+        priorLaunchRoleArn: 'arn:aws-cn:iam::999999999999:role/Other',
+      },
       { ...fields, priorOwnerArn: 'arn:aws:iam::123456789012:user/odd|path%7C/x' },
     ];
     for (const c of cases) expect(decodePhysicalId(encodePhysicalId(c))).toEqual(c);
   });
 
+  test('priors no product can have are refused before anything is written', () => {
+    for (const bad of [
+      { ...fields, priorLaunchRoleArn: 'arn:aws-cn:iam::123456789012:role/Other' },
+      { ...fields, priorLaunchRoleArn: 'arn:aws:iam::999999999999:role/Other' },
+      { ...fields, priorLaunchRoleArn: 'arn:aws:iam::123456789012:user/alice' },
+      { ...fields, priorOwnerArn: 'arn:aws:s3:::bucket' },
+      { ...fields, productId: 'pp|1' },
+      { ...fields, productId: '' },
+    ]) {
+      expect(() => encodePhysicalId(bad)).toThrow(InvalidPhysicalIdError);
+    }
+  });
+
   test('round-trips any IAM-like ARN (property)', () => {
+    // IAM paths are printable ASCII between slashes, | and % included.
     const pathChar = fc.constantFrom(...'abcXYZ019/_-+=,.@|%:'.split(''));
-    const arn = fc
-      .tuple(
-        fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'),
-        fc.stringMatching(/^\d{12}$/),
-        fc.constantFrom('iam:role', 'iam:user', 'sts:assumed-role'),
-        fc.array(pathChar, { maxLength: 60 }),
-      )
-      .map(([p, a, kind, chars]) => `arn:${p}:${kind.split(':')[0]}::${a}:${kind.split(':')[1]}/${chars.join('')}`);
+    const home = fc.tuple(fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), fc.stringMatching(/^\d{12}$/));
+    const iamPath = fc.array(pathChar, { maxLength: 60 }).map((chars) => (chars.length ? `/${chars.join('')}/` : '/'));
     fc.assert(
       fc.property(
         fc.stringMatching(/^[a-zA-Z0-9_-]{1,100}$/),
-        fc.oneof(arn, fc.constant('')),
-        fc.oneof(arn, fc.constant('')),
-        (productId, o, l) => {
-          const f = { productId, priorOwnerArn: o, priorLaunchRoleArn: l };
+        home,
+        fc.constantFrom('', 'user', 'role', 'assumed-role'),
+        iamPath,
+        fc.option(iamPath),
+        (productId, [p, a], ownerKind, ownerPath, rolePath) => {
+          const owner =
+            ownerKind === ''
+              ? ''
+              : ownerKind === 'assumed-role'
+                ? `arn:${p}:sts::${a}:assumed-role/R/session`
+                : `arn:${p}:iam::${a}:${ownerKind}${ownerPath}Name`;
+          const f = {
+            productId,
+            priorOwnerArn: owner,
+            priorLaunchRoleArn: rolePath === null ? '' : `arn:${p}:iam::${a}:role${rolePath}Launch`,
+          };
           expect(decodePhysicalId(encodePhysicalId(f))).toEqual(f);
         },
       ),
@@ -55,17 +82,52 @@ describe('physical id', () => {
     );
   });
 
-  test('ids this resource did not write decode to undefined', () => {
-    for (const id of [
-      undefined,
-      '',
-      'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED',
-      '4f0c-uuid',
-      'sc-ppp:v0|pp-1|||',
-      'sc-ppp:v1|pp-1',
-    ]) {
+  test('ids this resource plainly did not write decode to undefined', () => {
+    for (const id of [undefined, '', 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', '4f0c-uuid', 'pp-alpha']) {
       expect(decodePhysicalId(id)).toBeUndefined();
     }
+  });
+
+  const valid = encodePhysicalId(fields);
+  test.each([
+    ['another version', 'sc-ppp:v2|pp-1|aws|123456789012|iam:user/a|'],
+    ['another version with v1 fields', valid.replace('sc-ppp:v1', 'sc-ppp:v0')],
+    ['too few fields', 'sc-ppp:v1|pp-1'],
+    ['too many fields', `${valid}|extra`],
+    ['an empty product', 'sc-ppp:v1||aws|123456789012|iam:user/a|'],
+    ['an escaped | in the product', 'sc-ppp:v1|pp%7C1|aws|123456789012|iam:user/a|'],
+    ['a foreign partition in a full ARN', 'sc-ppp:v1|pp-1|aws|123456789012|arn:aws-cn:iam::123456789012:user/a|'],
+    ['a foreign account in a full ARN', 'sc-ppp:v1|pp-1|aws|123456789012|arn:aws:iam::999999999999:user/a|'],
+    ['an owner that is no principal', 'sc-ppp:v1|pp-1|aws|123456789012|s3:bucket/x|'],
+    ['a user as launch role', 'sc-ppp:v1|pp-1|aws|123456789012|iam:user/a|iam:user/b'],
+    ['a garbage partition', 'sc-ppp:v1|pp-1|aws;rm|123456789012|iam:user/a|'],
+    ['an empty partition with an ARN', 'sc-ppp:v1|pp-1||123456789012|iam:user/a|'],
+    ['a short account', 'sc-ppp:v1|pp-1|aws|12345|iam:user/a|'],
+    ['a 5 KB owner', `sc-ppp:v1|pp-1|aws|123456789012|iam:user/${'a'.repeat(5000)}|`],
+    ['a non-canonical escape', valid.replace('Launch', 'La%75nch')],
+    ['an unescaped field form', valid.replace('|aws|', '|%61ws|')],
+  ])('an id with our prefix but %s is refused, naming the id (bounded) and writing nothing', (_, id) => {
+    expect(() => decodePhysicalId(id)).toThrow(InvalidPhysicalIdError);
+    try {
+      decodePhysicalId(id);
+    } catch (e) {
+      expect((e as Error).message).toMatch(/has this resource's prefix but is not one it wrote: .*Nothing was written/);
+      expect((e as Error).message.length).toBeLessThan(1000);
+    }
+  });
+
+  test('exactly 1024 bytes is accepted, 1025 is not', () => {
+    // Two role ARNs whose paths share k extra characters: the id grows by exactly one byte per k.
+    const role = (pathLength: number) => `arn:aws:iam::123456789012:role/${'p'.repeat(pathLength)}/N`;
+    const withExtra = (k: number) => ({
+      productId: 'x'.repeat(100),
+      priorOwnerArn: role(1 + Math.min(k, 500)),
+      priorLaunchRoleArn: role(1 + Math.max(0, k - 500)),
+    });
+    const k = MAX_PHYSICAL_ID_BYTES - Buffer.byteLength(encodePhysicalId(withExtra(0)));
+    expect(Buffer.byteLength(encodePhysicalId(withExtra(k)))).toBe(MAX_PHYSICAL_ID_BYTES);
+    expect(decodePhysicalId(encodePhysicalId(withExtra(k)))).toEqual(withExtra(k));
+    expect(() => encodePhysicalId(withExtra(k + 1))).toThrow(PhysicalIdTooLongError);
   });
 
   test('two maximal ARNs fit within 1 KB when they share the account', () => {

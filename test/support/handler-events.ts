@@ -1,0 +1,79 @@
+/**
+ * Calling the handlers as the provider framework does, against a fake Service Catalog: events, environment, and the onEvent → isComplete loop.
+ */
+import type * as Handler from '../../lambda/index';
+import type { FakeServiceCatalog } from './fake-service-catalog';
+
+/** The properties of one test resource, as a test names them. */
+export type Props = { id: string; owner?: string; launchRole?: string; restoreOnDelete?: string; acceptLanguage?: string };
+
+/** Points the handler's SDK client at `fake`, compresses its timing, and loads it. */
+export async function loadHandler(fake: FakeServiceCatalog): Promise<typeof Handler> {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SERVICE_CATALOG: fake.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    FAST_PATH_WINDOW_MS: '300',
+    POLL_INTERVAL_MS: '10',
+    SEARCH_ATTEMPTS: '3',
+    SEARCH_DELAY_MS: '5',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  return import('../../lambda/index');
+}
+
+/** The resource properties CloudFormation delivers for `p` (every scalar a string). */
+export function resourceProperties(p: Props): Record<string, unknown> {
+  const map: Record<string, string> = {};
+  if (p.owner) map.OWNER = p.owner;
+  if (p.launchRole) map.LAUNCH_ROLE = p.launchRole;
+  return {
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+    ProvisionedProductId: p.id,
+    ProvisionedProductProperties: map,
+    ...(p.acceptLanguage ? { AcceptLanguage: p.acceptLanguage } : {}),
+    RestoreOnDelete: p.restoreOnDelete ?? 'true',
+  };
+}
+
+let seq = 0;
+
+/** A CloudFormation event for `props`; a fresh RequestId unless one is given. */
+export function event(
+  type: 'Create' | 'Update' | 'Delete',
+  props: Props,
+  extra: { physicalId?: string; old?: Props; requestId?: string } = {},
+): Handler.CustomResourceEvent {
+  return {
+    RequestType: type,
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+    ResponseURL: 'https://cloudformation-custom-resource-response.example/signed',
+    ResourceType: 'Custom::ProvisionedProductProperties',
+    RequestId: extra.requestId ?? `req-${++seq}`,
+    LogicalResourceId: 'PlatformOwnership',
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Test/1',
+    PhysicalResourceId: extra.physicalId,
+    ResourceProperties: resourceProperties(props),
+    OldResourceProperties: extra.old ? resourceProperties(extra.old) : undefined,
+  } as Handler.CustomResourceEvent;
+}
+
+/** Runs an event as the provider framework would: onEvent, then isComplete until done. */
+export type HandlerRunner = (
+  e: Handler.CustomResourceEvent,
+  maxChecks?: number,
+) => Promise<{ physicalId: string; data: Record<string, string>; planned: Handler.OnEventResult }>;
+
+/** A {@link HandlerRunner} over `handler`. */
+export function runner(handler: typeof Handler): HandlerRunner {
+  return async (e, maxChecks = 200) => {
+    const planned = await handler.onEvent(e);
+    const merged = { ...e, ...planned };
+    for (let i = 0; i < maxChecks; i++) {
+      const result = await handler.isComplete(merged);
+      if (result.IsComplete) return { physicalId: planned.PhysicalResourceId, data: result.Data, planned };
+    }
+    throw new Error('isComplete never completed');
+  };
+}
