@@ -16,8 +16,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { ProvisionedProductOwnershipStack, settingsFromContext } from '../bin/app';
-import { FakeServiceCatalog } from '../test/support/fake-service-catalog';
-import { type EventResult, LifecycleDriver, type StepResult, resourceOf, synthesize } from '../test/support/lifecycle-driver';
+import { type EventResult, FakeServiceCatalog, LifecycleDriver, type StepResult, resourceOf, synthesize } from '../harness';
 
 const ACCOUNT = '123456789012';
 /** Who owns the product before the stack is deployed, and its launch role. */

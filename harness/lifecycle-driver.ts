@@ -44,7 +44,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { App, Stack, type StackProps } from 'aws-cdk-lib';
-import { ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../../lib';
+import { ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
 
 // ------------------------------------------------------------------------------------------------
 // Cloud assembly model
