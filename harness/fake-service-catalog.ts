@@ -1,55 +1,20 @@
 /**
- * A stateful, in-process fake of the AWS Service Catalog API (AWS JSON 1.1) for tests.
+ * A stateful, in-process fake of the AWS Service Catalog API for tests: the backend's state and
+ * operations (./service-catalog-backend) served over AWS JSON 1.1 on 127.0.0.1, with every call
+ * logged, malformed calls recorded as violations, and faults injected on request.
  *
  * The real `@aws-sdk/client-service-catalog` talks to it when
  * `process.env.AWS_ENDPOINT_URL_SERVICE_CATALOG = fake.endpoint` (plus a region and dummy credentials).
  * Only four operations exist: DescribeProvisionedProduct, SearchProvisionedProducts,
  * UpdateProvisionedProductProperties and DescribeRecord.
- *
- * Time model: nothing runs on timers. Every status (record and product) is a pure function of
- * "now" and the timestamps stored when the state was created; record results are applied to the
- * product lazily ("settled") on the first observation after the record's end time, which is
- * indistinguishable from real-time advancement for any observer (HTTP or the inspection methods).
- * Hence `close()` never leaves a timer behind.
- *
- * Deviations from the real service (deliberate, documented):
- * - A FAILED record leaves the product AVAILABLE (not TAINTED) and the old values in place.
- * - An IdempotencyToken reused with different parameters is answered with
- *   InvalidParametersException and recorded as a violation (a client bug).
- * - Search supports only `id:<pp-id>` terms in `Filters.SearchQuery`; any other query returns
- *   every (non-terminated) product. No pagination (everything fits one page).
- * - UserArn and UserArnSession in search results both equal the current OWNER.
- * - LAUNCH_ROLE, like OWNER, must be in the product's account.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiError, type Json, isObject } from './service-catalog-api';
+import { type FakeServiceCatalogOptions, ServiceCatalogBackend } from './service-catalog-backend';
 
-/** Initial state of a provisioned product known to the fake. */
-export interface FakeProductInit {
-  /** Provisioned product id, e.g. `pp-abc123`. */
-  id: string;
-  /** Current OWNER (an IAM user / role / STS assumed-role ARN). */
-  owner: string;
-  /** Current launch role ARN; absent or '' for none. */
-  launchRole?: string;
-  /** Account that holds the product; default: the fake's account ('123456789012'). */
-  account?: string;
-  /** Provisioned product name; default `sc-<id>`. */
-  name?: string;
-  /** Base status; default AVAILABLE (UNDER_CHANGE / PLAN_IN_PROGRESS here stay forever). */
-  status?: string;
-}
-
-/** How the next created record behaves (queued FIFO via `planNextRecord`). */
-export interface RecordPlan {
-  /** Time from creation to the final status; default the fake's `recordDurationMs`. */
-  durationMs?: number;
-  /** When set, the record ends FAILED with these RecordErrors and nothing is applied. */
-  fail?: { Code: string; Description: string }[];
-  /** When true the record stays IN_PROGRESS (product UNDER_CHANGE) until `close()`. */
-  neverFinish?: boolean;
-}
+export type { FakeProductInit, FakeProductView, FakeRecordView, FakeServiceCatalogOptions, RecordPlan } from './service-catalog-backend';
 
 /** One HTTP call received by the fake. */
 export interface FakeCall {
@@ -75,87 +40,10 @@ export interface FaultPlan {
   ops?: string[];
 }
 
-/** Options for `FakeServiceCatalog.start`. */
-export interface FakeServiceCatalogOptions {
-  /** Default record duration in ms (CREATED → IN_PROGRESS → final); default 50. */
-  recordDurationMs?: number;
-  /** Default account of products; default '123456789012'. */
-  account?: string;
-}
-
-/** Snapshot of a product as seen by tests. */
-export interface FakeProductView {
-  id: string;
-  owner: string;
-  /** '' for none. */
-  launchRole: string;
-  status: string;
-  lastRecordId?: string;
-}
-
-/** Snapshot of a record as seen by tests. */
-export interface FakeRecordView {
-  recordId: string;
-  provisionedProductId: string;
-  status: string;
-  properties: Record<string, string>;
-  idempotencyToken: string;
-  recordErrors: { Code: string; Description: string }[];
-}
-
 const TARGET_PREFIX = 'AWS242ServiceCatalogService.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
-const REGION = 'us-east-1';
-const ID_RE = /^[a-zA-Z0-9_-]*$/;
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
-const TOKEN_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
-const LANGUAGES = ['en', 'jp', 'zh'];
-const PROPERTY_KEYS = ['OWNER', 'LAUNCH_ROLE'];
-const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-const USER_ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-const ASSUMED_ROLE_ARN_RE = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/[\w+=,.@-]{1,64}\/[\w+=,.@-]{2,64}$/;
 
 type FaultKind = 'throttle' | '5xx' | 'drop';
-type Json = Record<string, unknown>;
-
-/** An API error to send back; `violation` marks a request that is malformed per the API model. */
-class ApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly violation = false,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-interface ProductState {
-  id: string;
-  name: string;
-  account: string;
-  owner: string;
-  launchRole: string;
-  baseStatus: string;
-  createdAt: number;
-  busyUntil: number;
-  lastRecordId?: string;
-  writesApplied: number;
-}
-
-interface RecordState {
-  id: string;
-  productId: string;
-  productName: string;
-  createdAt: number;
-  durationMs: number;
-  fail?: { Code: string; Description: string }[];
-  neverFinish: boolean;
-  properties: Record<string, string>;
-  token: string;
-  acceptLanguage?: string;
-  settled: boolean;
-}
 
 /** mulberry32: a tiny deterministic PRNG returning floats in [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -169,75 +57,8 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Random lowercase alphanumeric suffix like the real service's ids. */
-function randomSuffix(n = 13): string {
-  const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < n; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
-
-/** Epoch seconds, the JSON 1.1 timestamp format. */
-function epochSeconds(ms: number): number {
-  return ms / 1000;
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Structural check helpers: all throw violation-level InvalidParametersException. */
-function malformed(message: string): ApiError {
-  return new ApiError('InvalidParametersException', message, true);
-}
-
-function checkMembers(op: string, input: Json, allowed: string[]): void {
-  for (const k of Object.keys(input)) {
-    if (!allowed.includes(k)) throw malformed(`${op}: unknown member '${k}'`);
-  }
-}
-
-function checkString(
-  op: string,
-  field: string,
-  v: unknown,
-  opts: { required: boolean; min: number; max: number; pattern?: RegExp },
-): string | undefined {
-  if (v === undefined || v === null) {
-    if (opts.required) throw malformed(`${op}: ${field} is required`);
-    return undefined;
-  }
-  if (typeof v !== 'string') throw malformed(`${op}: ${field} must be a string, got ${typeof v}`);
-  if (v.length < opts.min || v.length > opts.max) {
-    throw malformed(`${op}: ${field} length ${v.length} not in [${opts.min}, ${opts.max}]`);
-  }
-  if (opts.pattern && !opts.pattern.test(v)) {
-    throw malformed(`${op}: ${field} ${JSON.stringify(v)} does not match ${opts.pattern}`);
-  }
-  return v;
-}
-
-function checkAcceptLanguage(op: string, v: unknown): void {
-  if (v === undefined || v === null) return;
-  if (typeof v !== 'string' || !LANGUAGES.includes(v)) {
-    throw malformed(`${op}: AcceptLanguage ${JSON.stringify(v)} not one of ${LANGUAGES.join('|')}`);
-  }
-}
-
-function checkPageSize(op: string, v: unknown, max: number): void {
-  if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw malformed(`${op}: PageSize ${JSON.stringify(v)} not an integer in [0, ${max}]`);
-  }
-}
-
-/** Account of an ARN accepted by `re`, or undefined when it does not match. */
-function arnAccount(re: RegExp, arn: string): string | undefined {
-  return re.exec(arn)?.[1];
-}
-
-/** Stateful fake Service Catalog server; see the module comment for the time model and deviations. */
-export class FakeServiceCatalog {
+/** Stateful fake Service Catalog server; see ./service-catalog-backend for the time model and deviations. */
+export class FakeServiceCatalog extends ServiceCatalogBackend {
   /** Starts a fake listening on 127.0.0.1 on a random port. */
   static async start(options: FakeServiceCatalogOptions = {}): Promise<FakeServiceCatalog> {
     const fake = new FakeServiceCatalog(options);
@@ -266,93 +87,15 @@ export class FakeServiceCatalog {
   readonly violations: string[] = [];
 
   private readonly server: http.Server;
-  private readonly recordDurationMs: number;
-  private readonly account: string;
-  private readonly products = new Map<string, ProductState>();
-  private readonly records = new Map<string, RecordState>();
-  private readonly recordsByToken = new Map<string, RecordState>();
-  private readonly plans: RecordPlan[] = [];
-  private readonly searchLag = new Map<string, number>();
   private url = '';
   private faults?: FaultPlan;
   private rng: () => number = mulberry32(1);
   private closed = false;
-  private closedAt = Infinity;
 
   private constructor(options: FakeServiceCatalogOptions) {
-    this.recordDurationMs = options.recordDurationMs ?? 50;
-    this.account = options.account ?? '123456789012';
+    super(options);
     this.server = http.createServer((req, res) => this.onRequest(req, res));
     this.server.keepAliveTimeout = 1000;
-  }
-
-  /** Adds a provisioned product (throws if the id already exists). */
-  addProduct(init: FakeProductInit): void {
-    if (this.products.has(init.id)) throw new Error(`product ${init.id} already exists`);
-    this.products.set(init.id, {
-      id: init.id,
-      name: init.name ?? `sc-${init.id}`,
-      account: init.account ?? this.account,
-      owner: init.owner,
-      launchRole: init.launchRole ?? '',
-      baseStatus: init.status ?? 'AVAILABLE',
-      createdAt: Date.now(),
-      busyUntil: 0,
-      writesApplied: 0,
-    });
-  }
-
-  /** Current state of a product, or undefined when unknown/terminated. */
-  product(id: string): FakeProductView | undefined {
-    const now = this.settle();
-    const p = this.products.get(id);
-    if (!p) return undefined;
-    return {
-      id: p.id,
-      owner: p.owner,
-      launchRole: p.launchRole,
-      status: this.productStatus(p, now),
-      ...(p.lastRecordId ? { lastRecordId: p.lastRecordId } : {}),
-    };
-  }
-
-  /** Current state of a record, or undefined when unknown. */
-  record(id: string): FakeRecordView | undefined {
-    const now = this.settle();
-    const r = this.records.get(id);
-    if (!r) return undefined;
-    const status = this.recordStatus(r, now);
-    return {
-      recordId: r.id,
-      provisionedProductId: r.productId,
-      status,
-      properties: { ...r.properties },
-      idempotencyToken: r.token,
-      recordErrors: status === 'FAILED' ? [...(r.fail ?? [])] : [],
-    };
-  }
-
-  /** Terminates a product: it disappears (ResourceNotFoundException from then on). */
-  terminate(id: string): void {
-    this.settle();
-    this.products.delete(id);
-  }
-
-  /** Makes a product UNDER_CHANGE for `ms` (writes rejected with InvalidStateException), then AVAILABLE. */
-  setBusy(id: string, ms: number): void {
-    const p = this.products.get(id);
-    if (!p) throw new Error(`unknown product ${id}`);
-    p.busyUntil = Date.now() + ms;
-  }
-
-  /** Queues a plan for the next record created (FIFO); records without a plan use the defaults. */
-  planNextRecord(plan: RecordPlan): void {
-    this.plans.push(plan);
-  }
-
-  /** The next `n` searches that would match product `id` do not return it. */
-  setSearchLag(id: string, n: number): void {
-    this.searchLag.set(id, n);
   }
 
   /** Installs (or with undefined removes) fault injection; resets the PRNG to the plan's seed. */
@@ -370,77 +113,15 @@ export class FakeServiceCatalog {
     return this.calls.filter((c) => c.op === op);
   }
 
-  /** How many records actually changed the product (idempotent repeats and failures don't count). */
-  writesApplied(id: string): number {
-    this.settle();
-    return this.products.get(id)?.writesApplied ?? 0;
-  }
-
   /** Stops the server, drops all connections, freezes unfinished records; leaves no open handles. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.settle();
+    this.freeze();
     this.closed = true;
-    this.closedAt = Date.now();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-  }
-
-  // ---------------------------------------------------------------- time model
-
-  /** Current time, frozen at close(). */
-  private now(): number {
-    return Math.min(Date.now(), this.closedAt);
-  }
-
-  /** Status of a record at `now`: CREATED for the first quarter, IN_PROGRESS, then SUCCEEDED/FAILED. */
-  private recordStatus(r: RecordState, now: number): string {
-    const elapsed = now - r.createdAt;
-    if (!r.neverFinish && elapsed >= r.durationMs) return r.fail ? 'FAILED' : 'SUCCEEDED';
-    if (elapsed < r.durationMs / 4) return 'CREATED';
-    return 'IN_PROGRESS';
-  }
-
-  /** Time of the last status transition of a record at `now`. */
-  private recordUpdatedAt(r: RecordState, now: number): number {
-    switch (this.recordStatus(r, now)) {
-      case 'CREATED':
-        return r.createdAt;
-      case 'IN_PROGRESS':
-        return r.createdAt + r.durationMs / 4;
-      default:
-        return r.createdAt + r.durationMs;
-    }
-  }
-
-  /** Status of a product at `now` (after settle). */
-  private productStatus(p: ProductState, now: number): string {
-    const active = p.lastRecordId ? this.records.get(p.lastRecordId) : undefined;
-    if (active && !active.settled) return 'UNDER_CHANGE';
-    if (now < p.busyUntil) return 'UNDER_CHANGE';
-    return p.baseStatus;
-  }
-
-  /** Applies the outcome of every record that has finished by now, in creation order. */
-  private settle(): number {
-    const now = this.now();
-    for (const r of this.records.values()) {
-      if (r.settled) continue;
-      const status = this.recordStatus(r, now);
-      if (status !== 'SUCCEEDED' && status !== 'FAILED') continue;
-      r.settled = true;
-      const p = this.products.get(r.productId);
-      if (!p) continue;
-      if (status === 'SUCCEEDED') {
-        if (r.properties.OWNER !== undefined) p.owner = r.properties.OWNER;
-        if (r.properties.LAUNCH_ROLE !== undefined) p.launchRole = r.properties.LAUNCH_ROLE;
-        p.writesApplied++;
-      }
-      p.baseStatus = 'AVAILABLE';
-    }
-    return now;
   }
 
   // ---------------------------------------------------------------- HTTP layer
@@ -538,234 +219,4 @@ export class FakeServiceCatalog {
     });
     res.end(text);
   }
-
-  // ---------------------------------------------------------------- operations
-
-  private readonly operations: Record<string, (input: Json) => Json> = {
-    DescribeProvisionedProduct: (input) => this.describeProvisionedProduct(input),
-    SearchProvisionedProducts: (input) => this.searchProvisionedProducts(input),
-    UpdateProvisionedProductProperties: (input) => this.updateProvisionedProductProperties(input),
-    DescribeRecord: (input) => this.describeRecord(input),
-  };
-
-  private productArn(p: ProductState): string {
-    return `arn:aws:servicecatalog:${REGION}:${p.account}:stack/${p.name}/${p.id}`;
-  }
-
-  private describeProvisionedProduct(input: Json): Json {
-    const op = 'DescribeProvisionedProduct';
-    checkMembers(op, input, ['AcceptLanguage', 'Id', 'Name']);
-    checkAcceptLanguage(op, input.AcceptLanguage);
-    const id = checkString(op, 'Id', input.Id, { required: false, min: 1, max: 100, pattern: ID_RE });
-    const name = checkString(op, 'Name', input.Name, { required: false, min: 1, max: 128, pattern: NAME_RE });
-    if ((id === undefined) === (name === undefined)) throw malformed(`${op}: exactly one of Id or Name is required`);
-    const now = this.settle();
-    const p = id !== undefined ? this.products.get(id) : [...this.products.values()].find((x) => x.name === name);
-    if (!p) throw new ApiError('ResourceNotFoundException', `Provisioned product ${id ?? name} not found`);
-    return {
-      ProvisionedProductDetail: {
-        ...this.productFields(p, now),
-        ...(p.launchRole ? { LaunchRoleArn: p.launchRole } : {}),
-      },
-      CloudWatchDashboards: [],
-    };
-  }
-
-  /** The fields DescribeProvisionedProduct and SearchProvisionedProducts both return for a product. */
-  private productFields(p: ProductState, now: number): Json {
-    return {
-      Id: p.id,
-      Arn: this.productArn(p),
-      Name: p.name,
-      Type: 'CFN_STACK',
-      Status: this.productStatus(p, now),
-      CreatedTime: epochSeconds(p.createdAt),
-      ...(p.lastRecordId ? { LastRecordId: p.lastRecordId } : {}),
-    };
-  }
-
-  private searchProvisionedProducts(input: Json): Json {
-    const op = 'SearchProvisionedProducts';
-    checkMembers(op, input, ['AcceptLanguage', 'AccessLevelFilter', 'Filters', 'SortBy', 'SortOrder', 'PageSize', 'PageToken']);
-    checkAcceptLanguage(op, input.AcceptLanguage);
-    checkPageSize(op, input.PageSize, 100);
-    checkString(op, 'PageToken', input.PageToken, { required: false, min: 0, max: 2024 });
-    checkString(op, 'SortBy', input.SortBy, { required: false, min: 0, max: 2048 });
-    if (input.SortOrder !== undefined && input.SortOrder !== 'ASCENDING' && input.SortOrder !== 'DESCENDING') {
-      throw malformed(`${op}: SortOrder ${JSON.stringify(input.SortOrder)}`);
-    }
-    if (input.AccessLevelFilter !== undefined) {
-      const f = input.AccessLevelFilter;
-      if (!isObject(f)) throw malformed(`${op}: AccessLevelFilter must be an object`);
-      checkMembers(`${op}.AccessLevelFilter`, f, ['Key', 'Value']);
-      if (f.Key !== undefined && !['Account', 'Role', 'User'].includes(f.Key as string)) {
-        throw malformed(`${op}: AccessLevelFilter.Key ${JSON.stringify(f.Key)}`);
-      }
-      checkString(op, 'AccessLevelFilter.Value', f.Value, { required: false, min: 0, max: 10000 });
-    }
-    const ids: string[] = [];
-    let idOnly = false;
-    if (input.Filters !== undefined) {
-      const filters = input.Filters;
-      if (!isObject(filters)) throw malformed(`${op}: Filters must be an object`);
-      for (const [key, values] of Object.entries(filters)) {
-        if (key !== 'SearchQuery') throw malformed(`${op}: Filters key ${JSON.stringify(key)}`);
-        if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
-          throw malformed(`${op}: Filters.SearchQuery must be a list of strings`);
-        }
-        for (const v of values as string[]) {
-          const m = /^id:(.+)$/.exec(v.trim());
-          if (m) ids.push(m[1].trim());
-        }
-        idOnly = values.length > 0 && ids.length === values.length;
-      }
-    }
-    const now = this.settle();
-    const candidates = idOnly ? ids.map((id) => this.products.get(id)) : [...this.products.values()];
-    const found: Json[] = [];
-    for (const p of candidates) {
-      if (!p) continue;
-      const lag = this.searchLag.get(p.id) ?? 0;
-      if (lag > 0) {
-        this.searchLag.set(p.id, lag - 1);
-        continue;
-      }
-      found.push({
-        ...this.productFields(p, now),
-        UserArn: p.owner,
-        UserArnSession: p.owner,
-      });
-    }
-    return { ProvisionedProducts: found, TotalResultsCount: found.length };
-  }
-
-  private updateProvisionedProductProperties(input: Json): Json {
-    const op = 'UpdateProvisionedProductProperties';
-    // 1. Structure (API model): violations.
-    checkMembers(op, input, ['AcceptLanguage', 'ProvisionedProductId', 'ProvisionedProductProperties', 'IdempotencyToken']);
-    checkAcceptLanguage(op, input.AcceptLanguage);
-    const id = checkString(op, 'ProvisionedProductId', input.ProvisionedProductId, {
-      required: true,
-      min: 1,
-      max: 100,
-      pattern: ID_RE,
-    }) as string;
-    const rawProps = input.ProvisionedProductProperties;
-    if (!isObject(rawProps)) throw malformed(`${op}: ProvisionedProductProperties must be a map`);
-    const entries = Object.entries(rawProps);
-    if (entries.length < 1 || entries.length > 100) {
-      throw malformed(`${op}: ProvisionedProductProperties has ${entries.length} entries, expected 1..100`);
-    }
-    const props: Record<string, string> = {};
-    for (const [k, v] of entries) {
-      if (!PROPERTY_KEYS.includes(k)) throw malformed(`${op}: property key ${JSON.stringify(k)} not OWNER|LAUNCH_ROLE`);
-      props[k] = checkString(op, `ProvisionedProductProperties.${k}`, v, { required: true, min: 0, max: 1024 }) as string;
-    }
-    const token = checkString(op, 'IdempotencyToken', input.IdempotencyToken, {
-      required: true,
-      min: 1,
-      max: 128,
-      pattern: TOKEN_RE,
-    }) as string;
-
-    // 2. Idempotency, before any state check.
-    const now = this.settle();
-    const prior = this.recordsByToken.get(token);
-    if (prior) {
-      if (prior.productId !== id || JSON.stringify(sortKeys(prior.properties)) !== JSON.stringify(sortKeys(props))) {
-        throw malformed(`${op}: IdempotencyToken ${token} reused with different parameters`);
-      }
-      return this.updateOutput(prior);
-    }
-
-    // 3. Existence and semantics: legitimate user errors, not violations.
-    const p = this.products.get(id);
-    if (!p) throw new ApiError('ResourceNotFoundException', `Provisioned product ${id} not found`);
-    if (props.LAUNCH_ROLE !== undefined) {
-      const role = props.LAUNCH_ROLE;
-      if (role === '') throw new ApiError('InvalidParametersException', 'LAUNCH_ROLE cannot be cleared');
-      const acct = arnAccount(ROLE_ARN_RE, role);
-      if (acct === undefined) throw new ApiError('InvalidParametersException', `LAUNCH_ROLE ${role} is not an IAM role ARN`);
-      if (acct !== p.account) {
-        throw new ApiError('InvalidParametersException', `LAUNCH_ROLE ${role} is not in account ${p.account}`);
-      }
-    }
-    if (props.OWNER !== undefined) {
-      const owner = props.OWNER;
-      const acct = arnAccount(USER_ARN_RE, owner) ?? arnAccount(ROLE_ARN_RE, owner) ?? arnAccount(ASSUMED_ROLE_ARN_RE, owner);
-      if (acct === undefined) {
-        throw new ApiError('InvalidParametersException', `OWNER ${owner} is not an IAM user, role or assumed-role ARN`);
-      }
-      if (acct !== p.account) throw new ApiError('InvalidParametersException', `OWNER ${owner} is not in account ${p.account}`);
-    }
-
-    // 4. State.
-    const status = this.productStatus(p, now);
-    if (status === 'UNDER_CHANGE' || status === 'PLAN_IN_PROGRESS') {
-      throw new ApiError('InvalidStateException', `Provisioned product ${id} is in state ${status}`);
-    }
-
-    // 5. New record.
-    const plan = this.plans.shift() ?? {};
-    const r: RecordState = {
-      id: `rec-${randomSuffix()}`,
-      productId: p.id,
-      productName: p.name,
-      createdAt: now,
-      durationMs: plan.durationMs ?? this.recordDurationMs,
-      ...(plan.fail ? { fail: plan.fail.map((e) => ({ ...e })) } : {}),
-      neverFinish: plan.neverFinish ?? false,
-      properties: props,
-      token,
-      ...(typeof input.AcceptLanguage === 'string' ? { acceptLanguage: input.AcceptLanguage } : {}),
-      settled: false,
-    };
-    this.records.set(r.id, r);
-    this.recordsByToken.set(token, r);
-    p.lastRecordId = r.id;
-    this.settle(); // a zero-duration record completes immediately
-    return this.updateOutput(r);
-  }
-
-  private updateOutput(r: RecordState): Json {
-    return {
-      ProvisionedProductId: r.productId,
-      ProvisionedProductProperties: { ...r.properties },
-      RecordId: r.id,
-      Status: 'CREATED',
-    };
-  }
-
-  private describeRecord(input: Json): Json {
-    const op = 'DescribeRecord';
-    checkMembers(op, input, ['AcceptLanguage', 'Id', 'PageToken', 'PageSize']);
-    checkAcceptLanguage(op, input.AcceptLanguage);
-    checkPageSize(op, input.PageSize, 20);
-    checkString(op, 'PageToken', input.PageToken, { required: false, min: 0, max: 2024 });
-    const id = checkString(op, 'Id', input.Id, { required: true, min: 1, max: 100, pattern: ID_RE }) as string;
-    const now = this.settle();
-    const r = this.records.get(id);
-    if (!r) throw new ApiError('ResourceNotFoundException', `Record ${id} not found`);
-    const status = this.recordStatus(r, now);
-    return {
-      RecordDetail: {
-        RecordId: r.id,
-        ProvisionedProductName: r.productName,
-        Status: status,
-        CreatedTime: epochSeconds(r.createdAt),
-        UpdatedTime: epochSeconds(this.recordUpdatedAt(r, now)),
-        ProvisionedProductType: 'CFN_STACK',
-        RecordType: 'UPDATE_PROVISIONED_PRODUCT_PROPERTIES',
-        ProvisionedProductId: r.productId,
-        RecordErrors: status === 'FAILED' ? (r.fail ?? []).map((e) => ({ ...e })) : [],
-        RecordTags: [],
-      },
-      RecordOutputs: [],
-    };
-  }
-}
-
-/** Copy of a string map with keys in sorted order (for parameter comparison). */
-function sortKeys(m: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
 }
