@@ -32,6 +32,7 @@ import {
   synthesize,
 } from './assembly';
 import {
+  type CfnRequest,
   type CfnRequestView,
   type CfnResponse,
   CustomResourceRequests,
@@ -424,15 +425,8 @@ export class LifecycleDriver {
 
   // ---------------------------------------------------------------------------- one request
 
-  /**
-   * Sends one request as CloudFormation does (an async invocation of the ServiceToken function)
-   * and waits until every execution it started has finished. Does not change the driver's view.
-   */
-  send(
-    request: Omit<CfnRequestView, 'RequestId'> & { RequestId?: string },
-    redeliver?: Redelivery,
-    phase: RequestPhase = 'event',
-  ): Promise<EventResult> {
+  /** Sends one request (see {@link CustomResourceRequests.send}) without changing the driver's view of the resource. */
+  send(request: CfnRequest, redeliver?: Redelivery, phase: RequestPhase = 'event'): Promise<EventResult> {
     return this.requests.send(request, redeliver, phase);
   }
 

@@ -35,6 +35,9 @@ export interface CfnRequestView {
   readonly OldResourceProperties?: Properties;
 }
 
+/** A request to send: the RequestId is fresh unless given (to send the same request again). */
+export type CfnRequest = Omit<CfnRequestView, 'RequestId'> & { RequestId?: string };
+
 /** What CloudFormation saw for one request. */
 export interface EventResult {
   readonly request: CfnRequestView;
@@ -128,13 +131,9 @@ export class CustomResourceRequests {
 
   /**
    * Sends one request as CloudFormation does (an async invocation of the ServiceToken function)
-   * and waits until every execution it started has finished. Does not change the driver's view.
+   * and waits until every execution it started has finished (or CloudFormation's hour is up).
    */
-  async send(
-    request: Omit<CfnRequestView, 'RequestId'> & { RequestId?: string },
-    redeliver?: Redelivery,
-    phase: RequestPhase = 'event',
-  ): Promise<EventResult> {
+  async send(request: CfnRequest, redeliver?: Redelivery, phase: RequestPhase = 'event'): Promise<EventResult> {
     const requestId = request.RequestId ?? randomUUID();
     const secret = randomBytes(32).toString('hex');
     this.secrets.push(secret);

@@ -7,7 +7,7 @@
  */
 export * from './assembly';
 export * from './cloudformation';
-export type { CfnRequestView, CfnResponse, EventResult, Redelivery, RequestPhase } from './custom-resource-requests';
+export type { CfnRequest, CfnRequestView, CfnResponse, EventResult, Redelivery, RequestPhase } from './custom-resource-requests';
 export * from './fake-service-catalog';
 export type { LogLine } from './lambda-container';
 export { ProviderFramework, type CrashPlan, type UserFunction, type UserInvocation } from './provider-framework';

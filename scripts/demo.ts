@@ -3,7 +3,7 @@
  * account.
  *
  * The example stack is synthesized as `cdk synth` would, and its custom resource is driven through
- * Create → Update (new owner) → Delete by the test harness's CloudFormation driver: the real
+ * Create → Update (new owner) → Delete by the harness's CloudFormation driver (harness/): the real
  * provider framework from aws-cdk-lib and the bundled handler, run in-process against a local fake
  * Service Catalog on 127.0.0.1. Waits are compressed (5 s → 50 ms). For each CloudFormation event
  * the script prints what CloudFormation saw, the Service Catalog record, and the product's owner and
