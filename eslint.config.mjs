@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint's recommended type-checked rules over every TypeScript
-// source (lib, lambda, bin, scripts, test), typed through the TypeScript project service
+// source (lib, lambda, bin, harness, scripts, bench, test), typed through the TypeScript project service
 // (tsconfig.json). Formatting is Prettier's job (`npm run lint` runs both).
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';

@@ -18,8 +18,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Owner, type ProvisionedProductPropertiesProps } from '../lib';
-import { FakeServiceCatalog } from '../test/support/fake-service-catalog';
-import { LifecycleDriver } from '../test/support/lifecycle-driver';
+import { FakeServiceCatalog, LifecycleDriver } from '../harness';
 import { footprint, median, synthScaling } from './footprint';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -3,7 +3,7 @@
  * account.
  *
  * The example stack is synthesized as `cdk synth` would, and its custom resource is driven through
- * Create → Update (new owner) → Delete by the test harness's CloudFormation driver: the real
+ * Create → Update (new owner) → Delete by the harness's CloudFormation driver (harness/): the real
  * provider framework from aws-cdk-lib and the bundled handler, run in-process against a local fake
  * Service Catalog on 127.0.0.1. Waits are compressed (5 s → 50 ms). For each CloudFormation event
  * the script prints what CloudFormation saw, the Service Catalog record, and the product's owner and
@@ -16,8 +16,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { ProvisionedProductOwnershipStack, settingsFromContext } from '../bin/app';
-import { FakeServiceCatalog } from '../test/support/fake-service-catalog';
-import { type EventResult, LifecycleDriver, type StepResult, resourceOf, synthesize } from '../test/support/lifecycle-driver';
+import { type EventResult, FakeServiceCatalog, LifecycleDriver, type StepResult, resourceOf, synthesize } from '../harness';
 
 const ACCOUNT = '123456789012';
 /** Who owns the product before the stack is deployed, and its launch role. */

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Owner } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
 import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, useTwoProductFake } from '../support/fixtures';
-import { LifecycleDriver, type Properties } from '../support/lifecycle-driver';
+import { LifecycleDriver, type Properties } from '../../harness';
 
 const TIME_SCALE = 0.01;
 

@@ -10,7 +10,7 @@
 import { Owner } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
 import { ALICE, ADMIN, useTwoProductFake } from '../support/fixtures';
-import { LifecycleDriver } from '../support/lifecycle-driver';
+import { LifecycleDriver } from '../../harness';
 
 const TIME_SCALE = 0.01;
 

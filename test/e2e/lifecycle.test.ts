@@ -1,6 +1,6 @@
 /**
  * End-to-end scenarios: the synthesized custom resource, run through the real provider framework
- * and the bundled handler (test/support/lifecycle-driver.ts), against the stateful fake Service
+ * and the bundled handler (harness/), against the stateful fake Service
  * Catalog. Each step checks what CloudFormation saw and the product's owner and launch role.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,7 +17,7 @@ import {
   constructStack,
   synthesize,
   resourceOf,
-} from '../support/lifecycle-driver';
+} from '../../harness';
 
 const TIME_SCALE = 0.01;
 

@@ -22,8 +22,8 @@ import * as fc from 'fast-check';
 import { Duration } from 'aws-cdk-lib';
 import { Owner } from '../../lib';
 import { decodePhysicalId, type PhysicalIdFields } from '../../lambda/physical-id';
-import { FakeServiceCatalog } from '../support/fake-service-catalog';
 import {
+  FakeServiceCatalog,
   LifecycleDriver,
   type CrashPlan,
   type Properties,
@@ -33,7 +33,7 @@ import {
   constructStack,
   resourceOf,
   synthesize,
-} from '../support/lifecycle-driver';
+} from '../../harness';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { App, Stack } from 'aws-cdk-lib';
 

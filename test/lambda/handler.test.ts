@@ -3,7 +3,7 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
-import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import { FakeServiceCatalog } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 import { CREATE_FAILED_MARKER } from '../../lib/contract';

@@ -2,7 +2,7 @@
  * Principals and products the tests share: one account, a few owners and launch roles, and the
  * two-product fake Service Catalog the end-to-end tests start for each test.
  */
-import { FakeServiceCatalog } from './fake-service-catalog';
+import { FakeServiceCatalog } from '../../harness';
 
 export const ACCOUNT = '123456789012';
 /** The original owners of the test products. */

@@ -1,16 +1,13 @@
 /**
- * A stateful, in-process fake of the AWS Service Catalog API (AWS JSON 1.1) for tests.
- *
- * The real `@aws-sdk/client-service-catalog` talks to it when
- * `process.env.AWS_ENDPOINT_URL_SERVICE_CATALOG = fake.endpoint` (plus a region and dummy credentials).
- * Only four operations exist: DescribeProvisionedProduct, SearchProvisionedProducts,
- * UpdateProvisionedProductProperties and DescribeRecord.
+ * The in-memory Service Catalog behind the fake: provisioned products, their records, and the four
+ * operations (DescribeProvisionedProduct, SearchProvisionedProducts,
+ * UpdateProvisionedProductProperties, DescribeRecord) with the API model's validation.
  *
  * Time model: nothing runs on timers. Every status (record and product) is a pure function of
  * "now" and the timestamps stored when the state was created; record results are applied to the
  * product lazily ("settled") on the first observation after the record's end time, which is
  * indistinguishable from real-time advancement for any observer (HTTP or the inspection methods).
- * Hence `close()` never leaves a timer behind.
+ * Hence freezing (the server's close()) never leaves a timer behind.
  *
  * Deviations from the real service (deliberate, documented):
  * - A FAILED record leaves the product AVAILABLE (not TAINTED) and the old values in place.
@@ -21,9 +18,20 @@
  * - UserArn and UserArnSession in search results both equal the current OWNER.
  * - LAUNCH_ROLE, like OWNER, must be in the product's account.
  */
-import { randomUUID } from 'node:crypto';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  ApiError,
+  ID_RE,
+  type Json,
+  NAME_RE,
+  PROPERTY_KEYS,
+  TOKEN_RE,
+  checkAcceptLanguage,
+  checkMembers,
+  checkPageSize,
+  checkString,
+  isObject,
+  malformed,
+} from './service-catalog-api';
 
 /** Initial state of a provisioned product known to the fake. */
 export interface FakeProductInit {
@@ -51,31 +59,7 @@ export interface RecordPlan {
   neverFinish?: boolean;
 }
 
-/** One HTTP call received by the fake. */
-export interface FakeCall {
-  /** Operation name (the part after the target prefix), or the raw target / '' when unparseable. */
-  op: string;
-  /** Parsed JSON object body (undefined when it was not a JSON object). */
-  input: Json | undefined;
-  /** `Date.now()` at arrival. */
-  at: number;
-  /** 'ok', the error name sent back, or 'ConnectionDropped' for a 'drop' fault. */
-  outcome: string;
-}
-
-/** Faults injected before the operation runs (a faulted write is never applied). */
-export interface FaultPlan {
-  /** Fraction (0..1) of matching calls that get a fault. */
-  share: number;
-  /** Fault kinds to choose from (uniformly). */
-  kinds: Array<'throttle' | '5xx' | 'drop'>;
-  /** PRNG seed for deterministic fault placement; default 1. */
-  seed?: number;
-  /** Operations eligible for faults; default all. */
-  ops?: string[];
-}
-
-/** Options for `FakeServiceCatalog.start`. */
+/** Options of the fake Service Catalog. */
 export interface FakeServiceCatalogOptions {
   /** Default record duration in ms (CREATED → IN_PROGRESS → final); default 50. */
   recordDurationMs?: number;
@@ -103,32 +87,10 @@ export interface FakeRecordView {
   recordErrors: { Code: string; Description: string }[];
 }
 
-const TARGET_PREFIX = 'AWS242ServiceCatalogService.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const REGION = 'us-east-1';
-const ID_RE = /^[a-zA-Z0-9_-]*$/;
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
-const TOKEN_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
-const LANGUAGES = ['en', 'jp', 'zh'];
-const PROPERTY_KEYS = ['OWNER', 'LAUNCH_ROLE'];
 const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const USER_ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const ASSUMED_ROLE_ARN_RE = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/[\w+=,.@-]{1,64}\/[\w+=,.@-]{2,64}$/;
-
-type FaultKind = 'throttle' | '5xx' | 'drop';
-type Json = Record<string, unknown>;
-
-/** An API error to send back; `violation` marks a request that is malformed per the API model. */
-class ApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly violation = false,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 interface ProductState {
   id: string;
@@ -157,18 +119,6 @@ interface RecordState {
   settled: boolean;
 }
 
-/** mulberry32: a tiny deterministic PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random lowercase alphanumeric suffix like the real service's ids. */
 function randomSuffix(n = 13): string {
   const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -182,90 +132,13 @@ function epochSeconds(ms: number): number {
   return ms / 1000;
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Structural check helpers: all throw violation-level InvalidParametersException. */
-function malformed(message: string): ApiError {
-  return new ApiError('InvalidParametersException', message, true);
-}
-
-function checkMembers(op: string, input: Json, allowed: string[]): void {
-  for (const k of Object.keys(input)) {
-    if (!allowed.includes(k)) throw malformed(`${op}: unknown member '${k}'`);
-  }
-}
-
-function checkString(
-  op: string,
-  field: string,
-  v: unknown,
-  opts: { required: boolean; min: number; max: number; pattern?: RegExp },
-): string | undefined {
-  if (v === undefined || v === null) {
-    if (opts.required) throw malformed(`${op}: ${field} is required`);
-    return undefined;
-  }
-  if (typeof v !== 'string') throw malformed(`${op}: ${field} must be a string, got ${typeof v}`);
-  if (v.length < opts.min || v.length > opts.max) {
-    throw malformed(`${op}: ${field} length ${v.length} not in [${opts.min}, ${opts.max}]`);
-  }
-  if (opts.pattern && !opts.pattern.test(v)) {
-    throw malformed(`${op}: ${field} ${JSON.stringify(v)} does not match ${opts.pattern}`);
-  }
-  return v;
-}
-
-function checkAcceptLanguage(op: string, v: unknown): void {
-  if (v === undefined || v === null) return;
-  if (typeof v !== 'string' || !LANGUAGES.includes(v)) {
-    throw malformed(`${op}: AcceptLanguage ${JSON.stringify(v)} not one of ${LANGUAGES.join('|')}`);
-  }
-}
-
-function checkPageSize(op: string, v: unknown, max: number): void {
-  if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw malformed(`${op}: PageSize ${JSON.stringify(v)} not an integer in [0, ${max}]`);
-  }
-}
-
 /** Account of an ARN accepted by `re`, or undefined when it does not match. */
 function arnAccount(re: RegExp, arn: string): string | undefined {
   return re.exec(arn)?.[1];
 }
 
-/** Stateful fake Service Catalog server; see the module comment for the time model and deviations. */
-export class FakeServiceCatalog {
-  /** Starts a fake listening on 127.0.0.1 on a random port. */
-  static async start(options: FakeServiceCatalogOptions = {}): Promise<FakeServiceCatalog> {
-    const fake = new FakeServiceCatalog(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => {
-        fake.server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = fake.server.address() as AddressInfo;
-    fake.url = `http://127.0.0.1:${addr.port}`;
-    return fake;
-  }
-
-  /** Base URL to put into AWS_ENDPOINT_URL_SERVICE_CATALOG, e.g. 'http://127.0.0.1:12345'. */
-  get endpoint(): string {
-    return this.url;
-  }
-
-  /** Number of faults injected so far, per kind. */
-  readonly faultsInjected: Record<FaultKind, number> = { throttle: 0, '5xx': 0, drop: 0 };
-  /** Every HTTP call received, in arrival order. */
-  readonly calls: FakeCall[] = [];
-  /** Descriptions of malformed calls (API-model violations, unknown operations, bad HTTP). */
-  readonly violations: string[] = [];
-
-  private readonly server: http.Server;
+/** The state and operations of the fake Service Catalog, without its HTTP server. */
+export class ServiceCatalogBackend {
   private readonly recordDurationMs: number;
   private readonly account: string;
   private readonly products = new Map<string, ProductState>();
@@ -273,17 +146,11 @@ export class FakeServiceCatalog {
   private readonly recordsByToken = new Map<string, RecordState>();
   private readonly plans: RecordPlan[] = [];
   private readonly searchLag = new Map<string, number>();
-  private url = '';
-  private faults?: FaultPlan;
-  private rng: () => number = mulberry32(1);
-  private closed = false;
   private closedAt = Infinity;
 
-  private constructor(options: FakeServiceCatalogOptions) {
+  constructor(options: FakeServiceCatalogOptions) {
     this.recordDurationMs = options.recordDurationMs ?? 50;
     this.account = options.account ?? '123456789012';
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
-    this.server.keepAliveTimeout = 1000;
   }
 
   /** Adds a provisioned product (throws if the id already exists). */
@@ -355,42 +222,21 @@ export class FakeServiceCatalog {
     this.searchLag.set(id, n);
   }
 
-  /** Installs (or with undefined removes) fault injection; resets the PRNG to the plan's seed. */
-  setFaults(plan: FaultPlan | undefined): void {
-    if (plan) {
-      if (!(plan.share >= 0 && plan.share <= 1)) throw new Error(`share must be in [0, 1]`);
-      if (plan.kinds.length === 0) throw new Error(`kinds must not be empty`);
-    }
-    this.faults = plan;
-    this.rng = mulberry32(plan?.seed ?? 1);
-  }
-
-  /** Calls of one operation, in arrival order. */
-  callsOf(op: string): FakeCall[] {
-    return this.calls.filter((c) => c.op === op);
-  }
-
   /** How many records actually changed the product (idempotent repeats and failures don't count). */
   writesApplied(id: string): number {
     this.settle();
     return this.products.get(id)?.writesApplied ?? 0;
   }
 
-  /** Stops the server, drops all connections, freezes unfinished records; leaves no open handles. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Freezes time: unfinished records stay as they are from now on. */
+  protected freeze(): void {
     this.settle();
-    this.closed = true;
     this.closedAt = Date.now();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
   }
 
   // ---------------------------------------------------------------- time model
 
-  /** Current time, frozen at close(). */
+  /** Current time, frozen by freeze() (the server's close()). */
   private now(): number {
     return Math.min(Date.now(), this.closedAt);
   }
@@ -442,106 +288,9 @@ export class FakeServiceCatalog {
     }
     return now;
   }
-
-  // ---------------------------------------------------------------- HTTP layer
-
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      try {
-        this.handle(req, res, body);
-      } catch (e) {
-        this.violations.push(`fake internal error: ${(e as Error).stack ?? String(e)}`);
-        this.send(res, 500, { __type: 'InternalFailure', message: String(e) });
-      }
-    });
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
-    const at = Date.now();
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const op = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-    let input: unknown;
-    try {
-      input = body.length === 0 ? undefined : JSON.parse(body);
-    } catch {
-      input = undefined;
-    }
-    const call: FakeCall = { op, input: isObject(input) ? input : undefined, at, outcome: 'ok' };
-    this.calls.push(call);
-
-    const fail = (err: ApiError): void => {
-      if (err.violation) this.violations.push(`${op || '<no target>'}: ${err.message}`);
-      call.outcome = err.type;
-      this.send(res, err.status, { __type: err.type, message: err.message });
-    };
-
-    // Faults come first: the operation must not run at all.
-    const fault = this.pickFault(op);
-    if (fault) {
-      this.faultsInjected[fault]++;
-      if (fault === 'drop') {
-        call.outcome = 'ConnectionDropped';
-        req.socket.destroy();
-        return;
-      }
-      if (fault === 'throttle') return fail(new ApiError('ThrottlingException', 'Rate exceeded'));
-      return fail(new ApiError('InternalFailure', 'injected internal failure', false, 500));
-    }
-
-    if (req.method !== 'POST' || (req.url ?? '') !== '/') {
-      return fail(new ApiError('UnknownOperationException', `${req.method} ${req.url}: expected POST /`, true));
-    }
-    if (!target.startsWith(TARGET_PREFIX)) {
-      return fail(new ApiError('UnknownOperationException', `bad x-amz-target ${JSON.stringify(target)}`, true));
-    }
-    const contentType = String(req.headers['content-type'] ?? '');
-    if (!contentType.startsWith(CONTENT_TYPE)) {
-      return fail(new ApiError('SerializationException', `content-type ${JSON.stringify(contentType)}`, true));
-    }
-    if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-      return fail(new ApiError('MissingAuthenticationTokenException', 'request is not SigV4-signed', true));
-    }
-    const handler = this.operations[op];
-    if (!handler) {
-      return fail(new ApiError('UnknownOperationException', `unknown operation ${JSON.stringify(op)}`, true));
-    }
-    if (!isObject(input)) {
-      return fail(new ApiError('SerializationException', 'body is not a JSON object', true));
-    }
-    try {
-      const out = handler(input);
-      this.send(res, 200, out);
-    } catch (e) {
-      if (e instanceof ApiError) return fail(e);
-      throw e;
-    }
-  }
-
-  private pickFault(op: string): FaultKind | undefined {
-    const plan = this.faults;
-    if (!plan || plan.share <= 0) return undefined;
-    if (plan.ops && !plan.ops.includes(op)) return undefined;
-    if (this.rng() >= plan.share) return undefined;
-    return plan.kinds[Math.floor(this.rng() * plan.kinds.length)];
-  }
-
-  private send(res: http.ServerResponse, status: number, payload: unknown): void {
-    const text = JSON.stringify(payload);
-    res.writeHead(status, {
-      'content-type': CONTENT_TYPE,
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomUUID(),
-    });
-    res.end(text);
-  }
-
   // ---------------------------------------------------------------- operations
 
-  private readonly operations: Record<string, (input: Json) => Json> = {
+  protected readonly operations: Record<string, (input: Json) => Json> = {
     DescribeProvisionedProduct: (input) => this.describeProvisionedProduct(input),
     SearchProvisionedProducts: (input) => this.searchProvisionedProducts(input),
     UpdateProvisionedProductProperties: (input) => this.updateProvisionedProductProperties(input),

@@ -9,7 +9,7 @@ import {
   ServiceCatalogClient,
   UpdateProvisionedProductPropertiesCommand,
 } from '@aws-sdk/client-service-catalog';
-import { FakeServiceCatalog, FakeServiceCatalogOptions } from './fake-service-catalog';
+import { FakeServiceCatalog, FakeServiceCatalogOptions } from '../../harness';
 
 const ACCOUNT = '123456789012';
 const PP = 'pp-abc123def4567';
