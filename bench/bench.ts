@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Owner, type ProvisionedProductPropertiesProps } from '../lib';
-import { FakeServiceCatalog, LifecycleDriver } from '../harness';
+import { LifecycleDriver, startLocalServices } from '../harness';
 import { footprint, median, synthScaling } from './footprint';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -44,13 +44,14 @@ interface LatencySample {
 async function addedLatency(mode: Mode, nominalMs: number, sample: number, index: number): Promise<LatencySample> {
   const spread = SAMPLES > 1 ? sample / (SAMPLES - 1) : 0.5;
   const recordMs = Math.round(nominalMs * (0.85 + 0.3 * spread));
-  const fake = await FakeServiceCatalog.start({ recordDurationMs: recordMs, account: ACCOUNT });
+  const services = await startLocalServices({ recordDurationMs: recordMs, account: ACCOUNT });
+  const fake = services.serviceCatalog;
   try {
     const id = `pp-bench${index}`;
     fake.addProduct({ id, owner: ORIGINAL_OWNER });
     const driver = LifecycleDriver.fromConstruct(
       { provisionedProductId: id, owner: Owner.fromArn(ADMIN) },
-      { endpoint: fake.endpoint, timeScale: 1, env: mode === 'plain framework' ? { ...QUIET, FAST_PATH_WINDOW_MS: '0' } : QUIET },
+      { ...services.driverOptions, timeScale: 1, env: mode === 'plain framework' ? { ...QUIET, FAST_PATH_WINDOW_MS: '0' } : QUIET },
     );
     const created = await driver.create();
     if (created.Status !== 'SUCCESS') throw new Error(`${mode} ${recordMs} ms: Create ${created.Status}: ${created.Reason}`);
@@ -59,31 +60,34 @@ async function addedLatency(mode: Mode, nominalMs: number, sample: number, index
     const recordDone = write.at + recordMs;
     return { mode, recordMs: nominalMs, addedMs: created.responses[0].at - recordDone };
   } finally {
-    await fake.close();
+    await services.close();
   }
 }
 
 /** Calls per Create / Update / Delete by operation, in one real-time lifecycle with 1.5 s records. */
 async function callsPerEvent(): Promise<Record<string, Record<string, number>>> {
-  const fake = await FakeServiceCatalog.start({ recordDurationMs: CALLS_RECORD_MS, account: ACCOUNT });
+  const services = await startLocalServices({ recordDurationMs: CALLS_RECORD_MS, account: ACCOUNT });
+  const fake = services.serviceCatalog;
+  const sfn = services.stepFunctions;
   try {
     fake.addProduct({ id: 'pp-calls', owner: ORIGINAL_OWNER });
     const props = (owner: string): ProvisionedProductPropertiesProps => ({ provisionedProductId: 'pp-calls', owner: Owner.fromArn(owner) });
-    const driver = LifecycleDriver.fromConstruct(props(ADMIN), { endpoint: fake.endpoint, timeScale: 1, env: QUIET });
+    const driver = LifecycleDriver.fromConstruct(props(ADMIN), { ...services.driverOptions, timeScale: 1, env: QUIET });
     const counts: Record<string, Record<string, number>> = {};
     const measure = async (name: string, step: () => Promise<{ Status: string }>) => {
-      const before = fake.calls.length;
+      const [before, sfnBefore] = [fake.calls.length, sfn.calls.length];
       const result = await step();
       if (result.Status !== 'SUCCESS') throw new Error(`${name} failed`);
       counts[name] = {};
-      for (const call of fake.calls.slice(before)) counts[name][call.op] = (counts[name][call.op] ?? 0) + 1;
+      for (const call of [...fake.calls.slice(before), ...sfn.calls.slice(sfnBefore)])
+        counts[name][call.op] = (counts[name][call.op] ?? 0) + 1;
     };
     await measure('Create', () => driver.create());
     await measure('Update', () => driver.update(LifecycleDriver.propertiesFor(props(OPS))));
     await measure('Delete', () => driver.delete());
     return counts;
   } finally {
-    await fake.close();
+    await services.close();
   }
 }
 

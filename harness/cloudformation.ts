@@ -40,6 +40,7 @@ import {
   type Redelivery,
   type RequestPhase,
 } from './custom-resource-requests';
+import type { FakeStepFunctions } from './fake-step-functions';
 import type { LogLine } from './lambda-container';
 import { type CrashPlan, ProviderFramework, type UserInvocation } from './provider-framework';
 
@@ -99,6 +100,11 @@ export type FailedReplacementRollback =
 export interface DriverOptions {
   /** Endpoint of the (fake) Service Catalog, put into AWS_ENDPOINT_URL_SERVICE_CATALOG of the user functions. */
   readonly endpoint: string;
+  /**
+   * The fake Step Functions the handlers look their requests up in (AWS_ENDPOINT_URL_SFN): the
+   * driver has it serve this driver's waiter executions. Required to send events.
+   */
+  readonly stepFunctions?: FakeStepFunctions;
   /** Factor applied to every duration the driver controls (default 0.01: 5 s → 50 ms). */
   readonly timeScale?: number;
   /** Logical id of the custom resource to drive (default: the only one). */
@@ -182,6 +188,7 @@ export class LifecycleDriver {
     });
     this.provider = new ProviderFramework(model, token, {
       endpoint: options.endpoint,
+      stepFunctionsEndpoint: options.stepFunctions?.endpoint,
       env: options.env,
       scaled,
       onLog: (line) => {
@@ -190,6 +197,7 @@ export class LifecycleDriver {
       onActivity: (requestId, activity) => this.requests.count(requestId, activity),
       onResponse: (response, body) => this.requests.receive(response, body),
     });
+    options.stepFunctions?.serve(() => this.provider.waiter.executions);
     this.logs = this.provider.logs;
     this.invocations = this.provider.invocations;
     this.lateResponses = this.requests.lateResponses;
@@ -427,6 +435,13 @@ export class LifecycleDriver {
 
   /** Sends one request (see {@link CustomResourceRequests.send}) without changing the driver's view of the resource. */
   send(request: CfnRequest, redeliver?: Redelivery, phase: RequestPhase = 'event'): Promise<EventResult> {
+    if (!this.options.stepFunctions) {
+      return Promise.reject(
+        new Error(
+          'harness: the driver needs `stepFunctions` (a FakeStepFunctions) to send events: the handlers look their requests up in it',
+        ),
+      );
+    }
     return this.requests.send(request, redeliver, phase);
   }
 

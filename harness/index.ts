@@ -9,6 +9,8 @@ export * from './assembly';
 export * from './cloudformation';
 export type { CfnRequest, CfnRequestView, CfnResponse, EventResult, Redelivery, RequestPhase } from './custom-resource-requests';
 export * from './fake-service-catalog';
+export * from './fake-step-functions';
+export * from './local-services';
 export type { LogLine } from './lambda-container';
 export { ProviderFramework, type CrashPlan, type UserFunction, type UserInvocation } from './provider-framework';
 export { StepFunctionsWaiter, type Execution, type ExecutionStatus } from './waiter';

@@ -107,8 +107,11 @@ export function arnOf(logicalId: string, ctx: ResolveContext): string {
   switch (res.Type) {
     case 'AWS::Lambda::Function':
       return `arn:${p}:lambda:${r}:${a}:function:${functionName(logicalId)}`;
-    case 'AWS::StepFunctions::StateMachine':
-      return `arn:${p}:states:${r}:${a}:stateMachine:${logicalId}`;
+    case 'AWS::StepFunctions::StateMachine': {
+      // A StateMachineName (the provider names its waiter) is the name; else CloudFormation makes one up.
+      const name = res.Properties?.StateMachineName;
+      return `arn:${p}:states:${r}:${a}:stateMachine:${name === undefined ? logicalId : String(resolve(name, ctx))}`;
+    }
     case 'AWS::IAM::Role':
       return `arn:${p}:iam::${a}:role/${logicalId}`;
     case 'AWS::IAM::User':

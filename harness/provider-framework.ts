@@ -15,6 +15,7 @@ import type { FunctionModel, StackModel, WaiterModel } from './assembly';
 import { type Container, type LogLine, errorPayload } from './lambda-container';
 import { type InvokeOutput, InvokeCallError, LambdaService } from './lambda-service';
 import { StepFunctionsWaiter } from './waiter';
+import { HANDLER_TIMING } from '../lib/contract';
 
 /** Which user handler an invocation ran. */
 export type UserFunction = 'onEvent' | 'isComplete';
@@ -60,6 +61,8 @@ export type RequestActivity =
 export interface ProviderFrameworkOptions {
   /** Endpoint of the (fake) Service Catalog, put into AWS_ENDPOINT_URL_SERVICE_CATALOG of the user functions. */
   readonly endpoint: string;
+  /** Endpoint of the (fake) Step Functions that lists the waiter's executions, put into AWS_ENDPOINT_URL_SFN. */
+  readonly stepFunctionsEndpoint?: string;
   /** Extra environment for the user functions, over the template's (e.g. POWERTOOLS_LOG_LEVEL). */
   readonly env?: Record<string, string>;
   /** A real-world duration in the harness's compressed time. */
@@ -84,14 +87,8 @@ const FRAMEWORK_ENV = {
   waiter: 'WAITER_STATE_MACHINE_ARN',
 } as const;
 
-/** Durations in the user functions' environment that are compressed, with the handler's defaults where the template has none. */
-const TIMED_ENV: Record<string, number | undefined> = {
-  FAST_PATH_WINDOW_MS: undefined,
-  POLL_INTERVAL_MS: undefined,
-  TOTAL_TIMEOUT_MS: undefined,
-  QUERY_INTERVAL_MS: undefined,
-  SEARCH_DELAY_MS: 1000,
-};
+/** The handler's durations (lib/contract.ts), compressed in the user functions' environment: the template's value, else the handler's default. */
+const TIMED = Object.values(HANDLER_TIMING).filter((t) => t.env.endsWith('_MS'));
 
 /** The provider of one custom resource (its ServiceToken function), running on the emulated services. */
 export class ProviderFramework {
@@ -173,9 +170,11 @@ export class ProviderFramework {
   private environmentOf(fn: FunctionModel, env: Record<string, string>): Record<string, string> {
     if (isFramework(fn)) return env;
     env.AWS_ENDPOINT_URL_SERVICE_CATALOG = this.options.endpoint;
-    for (const [name, fallback] of Object.entries(TIMED_ENV)) {
-      const raw = fn.environment[name] ?? (fallback !== undefined ? String(fallback) : undefined);
-      if (raw !== undefined && raw !== '' && Number.isFinite(Number(raw))) env[name] = String(this.options.scaled(Number(raw)));
+    if (this.options.stepFunctionsEndpoint) env.AWS_ENDPOINT_URL_SFN = this.options.stepFunctionsEndpoint;
+    for (const { env: name, default: fallback } of TIMED) {
+      const value = Number(fn.environment[name] ?? fallback);
+      // 0 means "not known" (totalTimeout outside the construct): not a duration to compress.
+      if (Number.isFinite(value) && value > 0) env[name] = String(this.options.scaled(value));
     }
     return { ...env, ...this.options.env };
   }

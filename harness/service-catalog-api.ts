@@ -1,30 +1,15 @@
 // The Service Catalog API model as the fake checks it: the error it answers with, and the input
 // checks whose failures are violations (a malformed request, a client bug), not user errors.
 
-/** A JSON object, as the operations take and return it. */
-export type Json = Record<string, unknown>;
+import { ApiError, type Json, isObject } from './aws-json-server';
+
+export { ApiError, type Json, isObject };
 
 export const ID_RE = /^[a-zA-Z0-9_-]*$/;
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 export const TOKEN_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
 const LANGUAGES = ['en', 'jp', 'zh'];
 export const PROPERTY_KEYS = ['OWNER', 'LAUNCH_ROLE'];
-
-/** An API error to send back; `violation` marks a request that is malformed per the API model. */
-export class ApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly violation = false,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Structural check helpers: all throw violation-level InvalidParametersException. */
 export function malformed(message: string): ApiError {

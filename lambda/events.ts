@@ -27,6 +27,11 @@ export interface PlannedChange {
   readonly Purpose: 'apply' | 'restore';
   /** The product's values before this resource first changed it, for the messages that must name them. */
   readonly Priors: PropertyValues;
+  /**
+   * True when this event captured the priors (Create, replacement): the write then waits until
+   * the request's waiter execution is listed, so that a later delivery of the request finds it.
+   */
+  readonly CapturesPriors: boolean;
 }
 
 /** What onEvent returns; the provider framework merges it into the event isComplete receives. */

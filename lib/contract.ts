@@ -50,6 +50,15 @@ export const HANDLER_TIMING = {
   queryIntervalMs: { env: 'QUERY_INTERVAL_MS', default: 5_000 },
 } as const;
 
+/**
+ * The environment variable that tells the handler the ARN of the provider's waiter state machine,
+ * whose executions are the one durable record of what an earlier delivery of a request decided.
+ */
+export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
+
+/** The name prefix of the waiter state machine (the stack's id follows), so that its ARN is known without a reference that would make a cycle. */
+export const WAITER_NAME_PREFIX = 'ProvisionedProductPropertiesWaiter-';
+
 /** One of {@link HANDLER_TIMING}'s keys. */
 export type HandlerTimingKey = keyof typeof HANDLER_TIMING;
 

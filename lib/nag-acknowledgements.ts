@@ -13,10 +13,14 @@ import type { IConstruct } from 'constructs';
 
 /** The provider's resources that carry findings. */
 export interface ProviderResources {
-  /** The role of the handler functions. */
-  readonly handlerRole: iam.IRole;
-  /** The ARN pattern of the roles the handler may pass to Service Catalog. */
+  /** The roles of the two handler functions. */
+  readonly handlerRoles: readonly iam.IRole[];
+  /** The role that writes, and passes launch roles. */
+  readonly isCompleteRole: iam.IRole;
+  /** The ARN pattern of the roles isComplete may pass to Service Catalog. */
   readonly passRoleResource: string;
+  /** The ARN pattern of the waiter's executions, which the handlers read. */
+  readonly waiterExecutionsArn: string;
   /** The roles of the framework's own functions. */
   readonly frameworkRoles: readonly iam.IRole[];
   /** The onEvent and isComplete handler functions. */
@@ -27,12 +31,19 @@ export interface ProviderResources {
 
 /** Acknowledges the AwsSolutions findings of the provider's resources that the provider cannot fix. */
 export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources): void {
-  Validations.of(r.handlerRole).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'servicecatalog:DescribeProvisionedProduct, SearchProvisionedProducts, UpdateProvisionedProductProperties and DescribeRecord support no resource-level permissions, so their resource must be *.',
-  });
-  Validations.of(r.handlerRole).acknowledge({
+  for (const role of r.handlerRoles) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'servicecatalog:DescribeProvisionedProduct, SearchProvisionedProducts, UpdateProvisionedProductProperties and DescribeRecord support no resource-level permissions, so their resource must be *.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[${nagResource(scope, r.waiterExecutionsArn)}]`,
+      reason:
+        "states:DescribeExecution on the executions of this provider's own waiter state machine: execution names are made up by Step Functions, so they cannot be named; the handlers read them to tell a redelivered request from a new one.",
+    });
+  }
+  Validations.of(r.isCompleteRole).acknowledge({
     id: `AwsSolutions-IAM5[${nagResource(scope, r.passRoleResource)}]`,
     reason:
       "iam:PassRole on this account's roles, only to servicecatalog.amazonaws.com (iam:PassedToService): Delete restores the product's prior launch role, which is only known at deploy time, so the role cannot be named at synth.",

@@ -3,14 +3,15 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { HANDLER_ENTRY, HANDLER_TIMING, SERVICE_NAME, WAITER } from './contract';
+import { HANDLER_ENTRY, HANDLER_TIMING, SERVICE_NAME, WAITER, WAITER_ARN_ENV, WAITER_NAME_PREFIX } from './contract';
+import { createHandlerRoles } from './handler-roles';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 
 /** The directory of the bundled handler, built by `npm run build:handler` (scripts/bundle-handler.mjs). */
@@ -78,42 +79,31 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       );
     }
 
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Reads and updates the owner and launch role of Service Catalog provisioned products',
+    // The waiter's name is fixed (the stack's id makes it unique), so that its ARN is known to the
+    // handlers without a reference to it: the waiter refers to the isComplete function, and a
+    // reference back would be a cycle.
+    const stack = Stack.of(this);
+    const waiterName = Fn.join('', [WAITER_NAME_PREFIX, Fn.select(2, Fn.split('/', Aws.STACK_ID))]);
+    const waiterArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: waiterName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    // The four Service Catalog actions the handler calls. None supports resource-level
-    // permissions, so the resource is '*'; the handler needs account-level access to read and
-    // update products other principals own, so no servicecatalog:userLevel condition.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ManageProvisionedProductProperties',
-        actions: [
-          'servicecatalog:DescribeProvisionedProduct',
-          'servicecatalog:SearchProvisionedProducts',
-          'servicecatalog:UpdateProvisionedProductProperties',
-          'servicecatalog:DescribeRecord',
-        ],
-        resources: ['*'],
-      }),
-    );
-    // Setting LAUNCH_ROLE hands a role to Service Catalog, and Delete restores a prior launch
-    // role only known at deploy time: allow passing roles of this account, to Service Catalog only.
-    const passRoleResource = Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'PassLaunchRolesToServiceCatalog',
-        actions: ['iam:PassRole'],
-        resources: [passRoleResource],
-        conditions: { StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } },
-      }),
-    );
+    const waiterExecutionsArn = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${waiterName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const roles = createHandlerRoles(this, { waiterArn, waiterExecutionsArn });
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    logGroup.grantWrite(role);
+    logGroup.grantWrite(roles.onEvent);
+    logGroup.grantWrite(roles.isComplete);
 
     // The framework's own functions get roles from here rather than their default ones, which
     // carry the AWSLambdaBasicExecutionRole managed policy (logs on every log group): they log to
@@ -151,8 +141,9 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       // So that isComplete can fail with its own message just before the waiter gives up.
       [timing.totalTimeoutMs.env]: String(this.totalTimeout.toMilliseconds()),
       [timing.queryIntervalMs.env]: String(this.queryInterval.toMilliseconds()),
+      [WAITER_ARN_ENV]: waiterArn,
     };
-    const fn = (name: string, handler: string, description: string) =>
+    const fn = (name: string, handler: string, role: iam.IRole, description: string) =>
       new lambda.Function(this, name, {
         code,
         handler,
@@ -169,11 +160,13 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     const onEvent = fn(
       'OnEvent',
       HANDLER_ENTRY.onEvent,
+      roles.onEvent,
       'ProvisionedProductProperties: validates, records the prior owner and launch role, plans the change',
     );
     const isComplete = fn(
       'IsComplete',
       HANDLER_ENTRY.isComplete,
+      roles.isComplete,
       'ProvisionedProductProperties: applies the change and waits for its Service Catalog record',
     );
 
@@ -189,10 +182,14 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       waiterStateMachineLogOptions: { destination: waiterLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     this.serviceToken = provider.serviceToken;
+    const waiter = provider.node.findChild('waiter-state-machine').node.defaultChild as sfn.CfnStateMachine;
+    waiter.stateMachineName = waiterName;
 
     acknowledgeNagFindings(this, {
-      handlerRole: role,
-      passRoleResource,
+      handlerRoles: [roles.onEvent, roles.isComplete],
+      isCompleteRole: roles.isComplete,
+      passRoleResource: roles.passRoleResource,
+      waiterExecutionsArn,
       frameworkRoles: [frameworkOnEventRole, frameworkCompleteAndTimeoutRole],
       handlers: [onEvent, isComplete],
       provider,

@@ -217,10 +217,12 @@ function checkPropsShape(props: ProvisionedProductPropertiesProps): string[] {
   if (typeof p.provisionedProductId !== 'string') {
     problems.push(`provisionedProductId must be a string (got ${kind(p.provisionedProductId)})`);
   }
-  if (p.owner !== undefined && typeof p.owner?.arn !== 'string') {
+  const member = (v: unknown, key: string): unknown =>
+    typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+  if (p.owner !== undefined && typeof member(p.owner, 'arn') !== 'string') {
     problems.push(`owner must be an Owner (got ${kind(p.owner)}): use Owner.fromArn(arn), Owner.fromRole(role) or Owner.fromUser(user)`);
   }
-  if (p.launchRole !== undefined && typeof p.launchRole?.roleArn !== 'string') {
+  if (p.launchRole !== undefined && typeof member(p.launchRole, 'roleArn') !== 'string') {
     problems.push(
       `launchRole must be an iam.IRole (got ${kind(p.launchRole)}): for an ARN, pass iam.Role.fromRoleArn(this, 'LaunchRole', arn)`,
     );

@@ -16,7 +16,15 @@
  */
 import { App } from 'aws-cdk-lib';
 import { ProvisionedProductOwnershipStack, settingsFromContext } from '../bin/app';
-import { type EventResult, FakeServiceCatalog, LifecycleDriver, type StepResult, resourceOf, synthesize } from '../harness';
+import {
+  type EventResult,
+  FakeServiceCatalog,
+  LifecycleDriver,
+  type StepResult,
+  resourceOf,
+  startLocalServices,
+  synthesize,
+} from '../harness';
 
 const ACCOUNT = '123456789012';
 /** Who owns the product before the stack is deployed, and its launch role. */
@@ -75,7 +83,8 @@ async function step(title: string, fake: FakeServiceCatalog, productId: string, 
 }
 
 async function main(): Promise<void> {
-  const fake = await FakeServiceCatalog.start({ recordDurationMs: 200, account: ACCOUNT });
+  const services = await startLocalServices({ recordDurationMs: 200, account: ACCOUNT });
+  const fake = services.serviceCatalog;
   try {
     const model = synthExample({});
     const resource = resourceOf(model);
@@ -87,7 +96,7 @@ async function main(): Promise<void> {
     console.log(`  properties: ${JSON.stringify({ ...resource.properties, ServiceToken: '(the provider framework)' })}`);
     console.log(`  provisioned product ${productId} at ${fake.endpoint}: ${show(fake, productId)}`);
 
-    const driver = new LifecycleDriver(model, { endpoint: fake.endpoint, timeScale: 0.01, echoLogs: verbose });
+    const driver = new LifecycleDriver(model, { ...services.driverOptions, timeScale: 0.01, echoLogs: verbose });
 
     const created = await step('1. cdk deploy (Create): hand the product to the platform owner and launch role', fake, productId, () =>
       driver.create(),
@@ -109,7 +118,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await fake.close();
+    await services.close();
   }
 }
 

@@ -115,25 +115,48 @@ describe('the provider', () => {
     expect(Object.keys(t.findResources('Custom::LogRetention'))).toHaveLength(0);
   });
 
-  test('IAM grants exactly the four Service Catalog actions, and PassRole only to Service Catalog', () => {
+  test('least privilege per handler: onEvent only reads, isComplete alone writes and passes roles, both read only their own waiter', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     const t = Template.fromStack(s);
-    const statements = resources(t, 'AWS::IAM::Policy').flatMap(
-      (p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
-    );
-    const sc = statements.filter((st) => actions(st).some((a) => a.startsWith('servicecatalog:')));
-    expect(sc).toHaveLength(1);
-    expect(actions(sc[0]).sort()).toEqual([
+    const fnRole = (handler: string) => {
+      const [fn] = resources(t, 'AWS::Lambda::Function', { Properties: { Handler: handler } });
+      return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    };
+    const statementsOf = (roleId: string) =>
+      resources(t, 'AWS::IAM::Policy')
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const actionsOf = (roleId: string) =>
+      statementsOf(roleId)
+        .flatMap(actions)
+        .filter((a) => !a.startsWith('logs:'))
+        .sort();
+    const [onEventRole, isCompleteRole] = [fnRole('index.onEvent'), fnRole('index.isComplete')];
+    expect(onEventRole).not.toBe(isCompleteRole);
+    expect(actionsOf(onEventRole)).toEqual([
       'servicecatalog:DescribeProvisionedProduct',
-      'servicecatalog:DescribeRecord',
       'servicecatalog:SearchProvisionedProducts',
-      'servicecatalog:UpdateProvisionedProductProperties',
+      'states:DescribeExecution',
+      'states:ListExecutions',
     ]);
-    const pass = statements.filter((st) => actions(st).includes('iam:PassRole'));
+    expect(actionsOf(isCompleteRole)).toEqual([
+      'iam:PassRole',
+      'servicecatalog:DescribeRecord',
+      'servicecatalog:UpdateProvisionedProductProperties',
+      'states:DescribeExecution',
+      'states:ListExecutions',
+    ]);
+    const pass = statementsOf(isCompleteRole).filter((st) => actions(st).includes('iam:PassRole'));
     expect(pass).toHaveLength(1);
     expect(pass[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } });
     expect(JSON.stringify(pass[0].Resource)).toContain(':role/*');
+    // The states actions name the provider's waiter (by its fixed name) and nothing else.
+    for (const st of statementsOf(onEventRole).filter((x) => actions(x).some((a) => a.startsWith('states:')))) {
+      expect(JSON.stringify(st.Resource)).toContain('ProvisionedProductPropertiesWaiter-');
+    }
+    const [machine] = resources(t, 'AWS::StepFunctions::StateMachine');
+    expect(JSON.stringify(machine.Properties.StateMachineName)).toContain('ProvisionedProductPropertiesWaiter-');
   });
 
   test('the waiter logs every event without execution data (its input holds the pre-signed ResponseURL), to a group with retention', () => {
@@ -156,7 +179,7 @@ describe('the provider', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     const roles = resources(Template.fromStack(s), 'AWS::IAM::Role');
-    expect(roles).toHaveLength(4); // handlers, framework onEvent, framework isComplete/onTimeout, waiter
+    expect(roles).toHaveLength(5); // onEvent, isComplete, framework onEvent, framework isComplete/onTimeout, waiter
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 

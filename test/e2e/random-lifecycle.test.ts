@@ -24,6 +24,7 @@ import { Owner } from '../../lib';
 import { decodePhysicalId, type PhysicalIdFields } from '../../lambda/physical-id';
 import {
   FakeServiceCatalog,
+  FakeStepFunctions,
   LifecycleDriver,
   type CrashPlan,
   type Properties,
@@ -266,6 +267,7 @@ interface Outcome {
 async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outcome> {
   const started = Date.now();
   const fake = await FakeServiceCatalog.start({ recordDurationMs: spec.recordMs, account: ACCOUNT });
+  const sfn = await FakeStepFunctions.start();
   const log: string[] = [];
   try {
     const start = PRODUCTS.map((id, i) => ({
@@ -277,6 +279,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
 
     const driver = new LifecycleDriver(modelFor(spec.steps[0].target), {
       endpoint: fake.endpoint,
+      stepFunctions: sfn,
       timeScale: TIME_SCALE,
       // Fewer log lines to format; the warnings the invariant reads are kept.
       env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
@@ -438,7 +441,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       ].join('\n  '),
     };
   } finally {
-    await fake.close();
+    await Promise.all([fake.close(), sfn.close()]);
     if (counting) stats.ms += Date.now() - started;
   }
 }

@@ -3,25 +3,27 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
-import { FakeServiceCatalog } from '../../harness';
+import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 import { CREATE_FAILED_MARKER } from '../../lib/contract';
-import { type HandlerRunner, type Props, event, loadHandler, runner } from '../support/handler-events';
+import { type HandlerRunner, type Props, event, loadHandler, runner, startWaiter } from '../support/handler-events';
 
 const CREATE_FAILED = CREATE_FAILED_MARKER;
 
 let fake: FakeServiceCatalog;
+let sfn: FakeStepFunctions;
 let handler: typeof Handler;
 let run: HandlerRunner;
 
 beforeAll(async () => {
   fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  handler = await loadHandler(fake);
-  run = runner(handler);
+  sfn = await FakeStepFunctions.start();
+  handler = await loadHandler(fake, sfn);
+  run = runner(handler, sfn);
 });
 
-afterAll(() => fake.close());
+afterAll(() => Promise.all([fake.close(), sfn.close()]));
 
 /** Adds a product to the fake; `launchRole: null` for a product without one. */
 function product(id: string, owner = ALICE, launchRole: string | null = LAUNCH_A) {
@@ -39,6 +41,7 @@ const writes = (id: string) =>
 afterEach(() => {
   fake.setFaults(undefined);
   expect(fake.violations).toEqual([]);
+  expect(sfn.violations).toEqual([]);
 });
 
 describe('Create', () => {
@@ -129,13 +132,72 @@ describe('Create', () => {
     const second = await handler.onEvent(e);
     expect(second).toEqual({ ...first, PlannedAt: expect.any(Number) as unknown });
     // Both planned changes reach isComplete (two waiters at worst): one write is applied.
-    await handler.isComplete({ ...e, ...first });
-    await handler.isComplete({ ...e, ...second });
+    await handler.isComplete(startWaiter(sfn, e, first));
+    await handler.isComplete(startWaiter(sfn, e, second));
     let done = false;
     for (let i = 0; i < 100 && !done; i++) done = (await handler.isComplete({ ...e, ...second })).IsComplete;
     expect(done).toBe(true);
     expect(fake.writesApplied(id)).toBe(1);
     expect(state(id).owner).toBe(ADMIN);
+  });
+});
+
+describe('duplicate deliveries of one request (design.md §4)', () => {
+  test("a copy that reads after the first delivery wrote answers with the first delivery's physical id and true priors", async () => {
+    const id = product('pp-dup-after');
+    const e = event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B });
+    const first = await run(e);
+    expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
+    const second = await handler.onEvent(e); // the same request, delivered again after the write
+    expect(second.PhysicalResourceId).toBe(first.physicalId);
+    const { data } = await run(e);
+    expect(data).toMatchObject({ PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A });
+    expect(fake.writesApplied(id)).toBe(1);
+  });
+
+  test("a copy that reads while the first delivery's record runs answers with the first delivery's decision", async () => {
+    const id = product('pp-dup-during');
+    const e = event('Create', { id, owner: ADMIN });
+    fake.planNextRecord({ durationMs: 500 });
+    const planned = await handler.onEvent(e);
+    await handler.isComplete(startWaiter(sfn, e, { ...planned, PlannedAt: Date.now() - 60_000 })); // writes, record still running
+    expect(fake.product(id)?.status).toBe('UNDER_CHANGE');
+    expect(await handler.onEvent(e)).toEqual(expect.objectContaining({ PhysicalResourceId: planned.PhysicalResourceId }));
+  });
+
+  test("the write waits until Step Functions lists the request's execution, so that a copy can find it", async () => {
+    const id = product('pp-dup-lag');
+    sfn.listingLagMs = 150;
+    try {
+      const e = event('Create', { id, owner: ADMIN });
+      const started = Date.now();
+      await run(e);
+      const [write] = writes(id);
+      expect(write.at - started).toBeGreaterThanOrEqual(150);
+      expect(sfn.callsOf('ListExecutions').length).toBeGreaterThan(1);
+    } finally {
+      sfn.listingLagMs = 0;
+    }
+  });
+
+  test('a Create that cannot have followed a write makes no lookup in onEvent', async () => {
+    const id = product('pp-dup-none');
+    const before = sfn.callsOf('ListExecutions').length;
+    await handler.onEvent(event('Create', { id, owner: ADMIN }));
+    expect(sfn.callsOf('ListExecutions').length).toBe(before);
+  });
+
+  test('a lookup that fails fails the event and writes nothing, rather than guess the priors', async () => {
+    const id = product('pp-dup-fail', ADMIN); // already has the desired owner: a lookup is needed
+    sfn.setFaults({ share: 1, kinds: ['5xx'] });
+    try {
+      await expect(handler.onEvent(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }))).rejects.toThrow(
+        /Could not check whether an earlier delivery of this CloudFormation request already changed provisioned product pp-dup-fail.*Nothing was changed/,
+      );
+    } finally {
+      sfn.setFaults(undefined);
+    }
+    expect(writes(id)).toHaveLength(0);
   });
 });
 
@@ -311,8 +373,9 @@ describe('isComplete', () => {
     const e = event('Create', { id, owner: ADMIN });
     const planned = await handler.onEvent(e);
     fake.planNextRecord({ durationMs: 2_000 });
-    const result = await handler.isComplete({ ...e, ...planned, PlannedAt: Date.now() - 10_000 });
+    const result = await handler.isComplete(startWaiter(sfn, e, { ...planned, PlannedAt: Date.now() - 10_000 }));
     expect(result).toEqual({ IsComplete: false });
+    expect(writes(id)).toHaveLength(1);
   });
 
   test('polls no more than once per interval', async () => {

@@ -5,20 +5,22 @@
 import type * as Handler from '../../lambda/index';
 import { MAX_REASON_CHARACTERS } from '../../lambda/messages';
 import { encodePhysicalId } from '../../lambda/physical-id';
-import { FakeServiceCatalog } from '../support/fake-service-catalog';
+import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B } from '../support/fixtures';
 import { event, loadHandler } from '../support/handler-events';
 
 let fake: FakeServiceCatalog;
+let sfn: FakeStepFunctions;
 let handler: typeof Handler;
 
 beforeAll(async () => {
   fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  handler = await loadHandler(fake);
+  sfn = await FakeStepFunctions.start();
+  handler = await loadHandler(fake, sfn);
   fake.addProduct({ id: 'pp-target', owner: ALICE, launchRole: LAUNCH_A, account: ACCOUNT });
   fake.addProduct({ id: 'pp-other', owner: ALICE, launchRole: LAUNCH_A, account: ACCOUNT });
 });
-afterAll(() => fake.close());
+afterAll(() => Promise.all([fake.close(), sfn.close()]));
 
 /** The physical id a real Create of pp-target would have written. */
 const genuine = encodePhysicalId({ productId: 'pp-target', priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });

@@ -2,7 +2,7 @@
  * Principals and products the tests share: one account, a few owners and launch roles, and the
  * two-product fake Service Catalog the end-to-end tests start for each test.
  */
-import { FakeServiceCatalog } from '../../harness';
+import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 
 export const ACCOUNT = '123456789012';
 /** The original owners of the test products. */
@@ -40,5 +40,27 @@ export function useTwoProductFake(recordDurationMs = 10): () => FakeServiceCatal
   return () => {
     if (!fake) throw new Error('the fake Service Catalog runs only inside a test');
     return fake;
+  };
+}
+
+/**
+ * Starts one fake Step Functions for the test file (the lifecycle driver has it serve its own
+ * waiter's executions), checks after each test that no malformed call reached it, and closes it
+ * after the file. Returns a getter for it.
+ */
+export function useFakeStepFunctions(): () => FakeStepFunctions {
+  let sfn: FakeStepFunctions | undefined;
+  beforeAll(async () => {
+    sfn = await FakeStepFunctions.start();
+  });
+  afterEach(() => {
+    expect(sfn?.violations).toEqual([]);
+  });
+  afterAll(async () => {
+    await sfn?.close();
+  });
+  return () => {
+    if (!sfn) throw new Error('the fake Step Functions runs only inside a test');
+    return sfn;
   };
 }

@@ -2,15 +2,21 @@
  * Calling the handlers as the provider framework does, against a fake Service Catalog: events, environment, and the onEvent → isComplete loop.
  */
 import type * as Handler from '../../lambda/index';
-import type { FakeServiceCatalog } from './fake-service-catalog';
+import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { WAITER_ARN_ENV } from '../../lib/contract';
+
+/** The waiter state machine the handler tests pretend to run under. */
+export const WAITER_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ProvisionedProductPropertiesWaiter-test';
 
 /** The properties of one test resource, as a test names them. */
 export type Props = { id: string; owner?: string; launchRole?: string; restoreOnDelete?: string; acceptLanguage?: string };
 
-/** Points the handler's SDK client at `fake`, compresses its timing, and loads it. */
-export async function loadHandler(fake: FakeServiceCatalog): Promise<typeof Handler> {
+/** Points the handler's SDK clients at the fakes, compresses its timing, and loads it. */
+export async function loadHandler(fake: FakeServiceCatalog, sfn: FakeStepFunctions): Promise<typeof Handler> {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SERVICE_CATALOG: fake.endpoint,
+    AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+    [WAITER_ARN_ENV]: WAITER_ARN,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -65,15 +71,29 @@ export type HandlerRunner = (
   maxChecks?: number,
 ) => Promise<{ physicalId: string; data: Record<string, string>; planned: Handler.OnEventResult }>;
 
-/** A {@link HandlerRunner} over `handler`. */
-export function runner(handler: typeof Handler): HandlerRunner {
+/**
+ * A {@link HandlerRunner} over `handler`: after onEvent, the framework starts the waiter with the
+ * event and onEvent's result, which `sfn` then lists.
+ */
+export function runner(handler: typeof Handler, sfn: FakeStepFunctions): HandlerRunner {
   return async (e, maxChecks = 200) => {
     const planned = await handler.onEvent(e);
-    const merged = { ...e, ...planned };
+    const merged = startWaiter(sfn, e, planned);
     for (let i = 0; i < maxChecks; i++) {
       const result = await handler.isComplete(merged);
       if (result.IsComplete) return { physicalId: planned.PhysicalResourceId, data: result.Data, planned };
     }
     throw new Error('isComplete never completed');
   };
+}
+
+/** What the framework does after onEvent: starts the waiter with the event and onEvent's result, which isComplete then receives. */
+export function startWaiter(
+  sfn: FakeStepFunctions,
+  e: Handler.CustomResourceEvent,
+  planned: Handler.OnEventResult,
+): Handler.IsCompleteEvent {
+  const merged = { ...e, ...planned };
+  sfn.startExecution(WAITER_ARN, JSON.stringify(merged));
+  return merged;
 }

@@ -1,0 +1,188 @@
+/**
+ * onEvent's work: validate, read the product, settle the physical id (the priors) and plan the write. It never writes.
+ *
+ * A redelivered onEvent must read the true priors again, so the write happens in isComplete; a
+ * delivery that may follow an earlier one's write answers with that delivery's decision instead
+ * (deliveries.ts).
+ */
+import { type DesiredProperties, parseResourceProperties, readLeniently } from '../lib/resource-properties';
+import { checkHome, homeOf, show } from '../lib/rules';
+import { timing } from './config';
+import { type ChangePlan, type PropertyValues, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
+import { mayFollowAnEarlierDelivery, requestOf } from './deliveries';
+import type { CustomResourceEvent, OnEventResult, PlannedChange } from './events';
+import { logger } from './logger';
+import { ownerUnknown, productNotFound, restoreFailed } from './messages';
+import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
+import { findEarlierDecision } from './request-lookup';
+import { type ProductState, readProduct } from './service-catalog';
+
+/** Plans the event: its physical id, and the write isComplete is to make. */
+export function planEvent(event: CustomResourceEvent): Promise<OnEventResult> {
+  switch (event.RequestType) {
+    case 'Create':
+      return startManaging(event, parseResourceProperties(event.ResourceProperties));
+    case 'Update':
+      return onUpdate(event);
+    case 'Delete':
+      return onDelete(event);
+    default:
+      throw new Error(`Unknown RequestType ${show((event as { RequestType: unknown }).RequestType)}: expected Create, Update or Delete.`);
+  }
+}
+
+/** Update: same product keeps its physical id and priors; another product is a replacement. */
+async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }): Promise<OnEventResult> {
+  const desired = parseResourceProperties(event.ResourceProperties);
+  const recorded = decodePhysicalId(event.PhysicalResourceId);
+  const old = readLeniently(event.OldResourceProperties);
+  if (recorded) checkSameProduct(recorded, old.productId, 'OldResourceProperties');
+  if (!recorded || recorded.productId !== desired.productId) {
+    logger.info('Replacing: the resource now manages another product', {
+      previousProductId: recorded?.productId ?? '(not recorded)',
+    });
+    return startManaging(event, desired);
+  }
+  const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
+  const plan = planApply(desired.properties, old.managedKeys, priorsOf(recorded), comparable(product));
+  return planned(event, event.PhysicalResourceId, recorded, plan, 'apply', desired.acceptLanguage);
+}
+
+/** Create and replacement: capture the priors in a new physical id, then plan the write. */
+async function startManaging(event: CustomResourceEvent, desired: DesiredProperties): Promise<OnEventResult> {
+  const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
+  if (!product.ownerKnown) throw new Error(ownerUnknown(desired.productId, timing.searchAttempts));
+  const homeProblems = checkHome(desired.properties, homeOf(product.arn) ?? {}, `provisioned product ${desired.productId}`);
+  if (homeProblems.length > 0) throw new Error(`Invalid ProvisionedProductProperties: ${homeProblems.join(' | ')}`);
+  if (mayFollowAnEarlierDelivery(valuesAreSettled(product.status), product.values, desired.properties)) {
+    const earlier = await findEarlierDecision(requestOf(event), desired.productId);
+    if (earlier) return adopt(earlier, desired.productId);
+  }
+  const fields: PhysicalIdFields = {
+    productId: desired.productId,
+    priorOwnerArn: product.values.OWNER,
+    priorLaunchRoleArn: product.values.LAUNCH_ROLE,
+  };
+  const physicalId = encodePhysicalId(fields);
+  logger.info('Recorded the prior owner and launch role', {
+    priorOwnerArn: fields.priorOwnerArn,
+    priorLaunchRoleArn: fields.priorLaunchRoleArn,
+  });
+  const plan = planApply(desired.properties, [], product.values, comparable(product));
+  return planned(event, physicalId, fields, plan, 'apply', desired.acceptLanguage, true);
+}
+
+/** An earlier delivery's decision, checked like any physical id before it is answered again. */
+function adopt(earlier: OnEventResult, productId: string): OnEventResult {
+  const recorded = decodePhysicalId(earlier.PhysicalResourceId);
+  if (!recorded || recorded.productId !== productId || (earlier.PlannedChange && earlier.PlannedChange.ProductId !== productId)) {
+    throw new Error(
+      `An earlier delivery of this request recorded ${show(earlier.PhysicalResourceId)}, which does not name provisioned product ${productId}. Nothing was changed; deploy again.`,
+    );
+  }
+  return earlier;
+}
+
+/** Delete: put the managed keys back to their priors, unless told not to or there is nothing to do. */
+async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }): Promise<OnEventResult> {
+  const physicalId = event.PhysicalResourceId ?? '';
+  const none: OnEventResult = { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
+  const recorded = decodePhysicalId(physicalId);
+  if (!recorded) {
+    logger.info('Nothing to restore: the physical id was not written by this resource (a failed Create, or an older version)', {
+      physicalResourceId: physicalId,
+    });
+    return none;
+  }
+  logger.appendKeys({ provisionedProductId: recorded.productId });
+  const props = readLeniently(event.ResourceProperties);
+  checkSameProduct(recorded, props.productId, 'ResourceProperties');
+  if (!props.restoreOnDelete) {
+    logger.info('restoreOnDelete is false: leaving the owner and launch role as they are');
+    return none;
+  }
+  let product: ProductState | undefined;
+  try {
+    product = await readProduct(recorded.productId, props.acceptLanguage, searchRetry());
+  } catch (e) {
+    throw restoreFailed(recorded.productId, priorsOf(recorded), e);
+  }
+  if (!product) {
+    logger.info('Nothing to restore: the provisioned product no longer exists');
+    return none;
+  }
+  const plan = planRestore(props.managedKeys, priorsOf(recorded), comparable(product));
+  return planned(event, physicalId, recorded, plan, 'restore', props.acceptLanguage);
+}
+
+/** onEvent's answer: the physical id, and the write isComplete is to make (none when nothing changes). */
+function planned(
+  event: CustomResourceEvent,
+  physicalId: string,
+  recorded: PhysicalIdFields,
+  plan: ChangePlan,
+  purpose: PlannedChange['Purpose'],
+  acceptLanguage: string | undefined,
+  capturesPriors = false,
+): OnEventResult {
+  for (const skip of plan.skipped) {
+    logger.warn(
+      'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
+      { key: skip.key, currentValue: skip.current },
+    );
+  }
+  if (!hasWrites(plan)) {
+    logger.info('Nothing to write: the product already has the target values');
+    return { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
+  }
+  const change: PlannedChange = {
+    ProductId: recorded.productId,
+    Properties: plan.write,
+    IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId, plan.write),
+    AcceptLanguage: acceptLanguage,
+    Purpose: purpose,
+    Priors: priorsOf(recorded),
+    CapturesPriors: capturesPriors,
+  };
+  logger.info('Planned the write; isComplete applies it', { properties: plan.write });
+  return { PhysicalResourceId: physicalId, PlannedChange: change, PlannedAt: Date.now() };
+}
+
+/** Reads the product, failing the event when it does not exist. */
+async function mustReadProduct(productId: string, acceptLanguage: string | undefined): Promise<ProductState> {
+  const product = await readProduct(productId, acceptLanguage, searchRetry());
+  if (!product) throw new Error(productNotFound(productId));
+  return product;
+}
+
+function searchRetry(): { attempts: number; delayMs: number } {
+  return { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs };
+}
+
+/**
+ * The product's values to compare targets with, or undefined while a record may still change them:
+ * then every target is written, and the write waits (InvalidStateException) until the record is done.
+ */
+function comparable(product: ProductState): PropertyValues | undefined {
+  if (valuesAreSettled(product.status)) return product.values;
+  logger.info('Product is busy: its values may still change, so every target is written once it is free', {
+    productStatus: product.status,
+  });
+  return undefined;
+}
+
+/**
+ * The product a physical id names must be the one its properties name: an id that names another
+ * product (forged, or from another resource) would restore that product to values it never had.
+ */
+function checkSameProduct(recorded: PhysicalIdFields, propertiesProductId: string | undefined, where: string): void {
+  if (propertiesProductId === recorded.productId) return;
+  throw new Error(
+    `PhysicalResourceId names provisioned product ${show(recorded.productId)} but ${where} name ${show(propertiesProductId ?? '(none)')}. ` +
+      'A CloudFormation lifecycle never sends such a pair, so nothing was written: if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and check both products yourself.',
+  );
+}
+
+function priorsOf(recorded: PhysicalIdFields): PropertyValues {
+  return { OWNER: recorded.priorOwnerArn, LAUNCH_ROLE: recorded.priorLaunchRoleArn };
+}
