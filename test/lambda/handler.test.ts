@@ -110,7 +110,7 @@ describe('Create', () => {
 
   test('a product busy with another change is retried, not failed', async () => {
     const id = product('pp-busy');
-    fake.setBusy(id, 120);
+    fake.setBusy(id, 800); // long enough to outlast onEvent (a busy product is looked up first) on a loaded machine
     await run(event('Create', { id, owner: ADMIN }));
     expect(state(id).owner).toBe(ADMIN);
     expect(fake.callsOf('UpdateProvisionedProductProperties').some((c) => c.outcome === 'InvalidStateException')).toBe(true);
