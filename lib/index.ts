@@ -4,3 +4,4 @@ export {
   ProvisionedProductProperties,
   type ProvisionedProductPropertiesProps,
 } from './provisioned-product-properties';
+export type { SharedProviderProps } from './shared-provider-props';
