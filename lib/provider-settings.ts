@@ -91,7 +91,7 @@ export function checkSettingValues(asked: SharedProviderProps): string[] {
   try {
     selected = asked.vpc.selectSubnets(asked.vpcSubnets);
   } catch (e) {
-    problems.push(`vpcSubnets selects no subnets of the VPC ${asked.vpc.node.path}: ${e instanceof Error ? e.message : String(e)}`);
+    problems.push(`vpcSubnets cannot select subnets of the VPC ${asked.vpc.node.path}: ${e instanceof Error ? e.message : String(e)}`);
     return problems;
   }
   const publicIds = new Set(asked.vpc.publicSubnets.map((s) => s.subnetId));
