@@ -3,7 +3,10 @@
  * policies, memory, VPC placement, log encryption, reserved concurrency and tracing, applied to
  * all five functions; and the synth errors for values that cannot work or that conflict.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, CloudFormationValidatePlugin, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -338,4 +341,43 @@ describe('values that cannot work fail synth, naming the construct, the field an
       new RegExp(`^ProvisionedProductProperties at Test/Bad: .*${message.source}`, 's'),
     );
   });
+});
+
+describe('CloudFormation validation', () => {
+  // One engine for both cases: starting it takes seconds.
+  let plugin: CloudFormationValidatePlugin | undefined;
+  test.each([
+    ['defaults', () => ({})],
+    [
+      'the regulated options',
+      (x: Stack): SharedProviderProps => ({
+        vpc: isolatedVpc(x),
+        logEncryptionKey: new kms.Key(x, 'LogKey', { enableKeyRotation: true }),
+        reservedConcurrency: 10,
+        tracing: true,
+      }),
+    ],
+  ])(
+    "with %s, aws-cdk-lib's built-in CloudFormation validation (resource schemas) reports nothing, not even a warning",
+    (_name, options) => {
+      const outdir = mkdtempSync(join(tmpdir(), 'ppp-cfn-'));
+      try {
+        const app = new App({ outdir, builtinCloudFormationValidation: false });
+        const s = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+        withConstruct(s, options);
+        const assembly = app.synth();
+        const templatePath = join(assembly.directory, assembly.getStackByName('Test').templateFile);
+        plugin ??= new CloudFormationValidatePlugin();
+        const report = plugin.validate({
+          templatePaths: [templatePath],
+          stackTemplates: [{ stackConstructPath: 'Test', templatePath, accountId: '123456789012', region: 'us-east-1' }],
+          appConstruct: app,
+        });
+        expect(report.violations).toEqual([]);
+        expect(report.success).toBe(true);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    },
+  );
 });
