@@ -23,7 +23,11 @@ export interface ProviderSettings {
 /** The first instance's settings with the defaults; throws, naming the instance, when a value cannot work. */
 export function resolveSettings(first: IConstruct, asked: SharedProviderProps): ProviderSettings {
   const settings: ProviderSettings = {
-    ...asked,
+    vpc: asked.vpc,
+    vpcSubnets: asked.vpcSubnets,
+    securityGroups: asked.securityGroups,
+    logEncryptionKey: asked.logEncryptionKey,
+    reservedConcurrency: asked.reservedConcurrency,
     queryInterval: asked.queryInterval ?? Duration.seconds(WAITER.defaultQueryIntervalSeconds),
     totalTimeout: asked.totalTimeout ?? Duration.seconds(WAITER.defaultTotalTimeoutSeconds),
     tracing: asked.tracing ?? false,
@@ -105,7 +109,7 @@ export function checkSettingValues(asked: SharedProviderProps): string[] {
   return problems;
 }
 
-/** Where `asked` differs from the provider's settings `has`, one phrase each ('' when it asks for what the provider has). */
+/** Where `asked` differs from the provider's settings `has`, one phrase each (none when it asks for what the provider has or for nothing). */
 export function settingsConflicts(asked: SharedProviderProps, has: ProviderSettings): string[] {
   const conflicts: string[] = [];
   const differ = <T>(

@@ -1,5 +1,5 @@
 /**
- * The one provider per stack behind every ProvisionedProductProperties: handler functions, roles, log groups and the waiter.
+ * The one provider per stack behind every ProvisionedProductProperties: handler functions, roles, log groups, the waiter and the dead-letter queue.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
