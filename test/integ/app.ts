@@ -11,13 +11,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Owner, ProvisionedProductProperties } from '../../lib';
 import { ServiceCatalogFixture } from './fixture';
-import { CONSTRUCT_OUTPUTS, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from './outputs';
+import { CONSTRUCT_OUTPUTS, CONTRACT_FIXTURE_STACK, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS, INTEG_STACK, STEP_CONTEXT } from './names';
+
+export { CONTRACT_FIXTURE_STACK, INTEG_STACK, STEP_CONTEXT };
 import { INTEG_STEPS, type IntegStep, STEPS } from './steps';
 
-export const INTEG_STACK = 'ProvisionedProductPropertiesInteg';
-export const CONTRACT_FIXTURE_STACK = 'ProvisionedProductPropertiesContractFixture';
-/** The CDK context key that says which step of the integration run to synthesize (default `managed`). */
-export const STEP_CONTEXT = 'integ:step';
 /** The construct's id in the integration stack. */
 export const CONSTRUCT_ID = 'Ownership';
 

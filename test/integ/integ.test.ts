@@ -12,7 +12,7 @@ import { LifecycleDriver, type LocalServices, startLocalServices } from '../../h
 import { Owner, type ProvisionedProductPropertiesProps } from '../../lib';
 import { RESOURCE_TYPE } from '../../lib/contract';
 import { CONSTRUCT_ID, CONTRACT_FIXTURE_STACK, INTEG_STACK, STEP_CONTEXT, buildTestApp } from './app';
-import { CONSTRUCT_OUTPUTS, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from './outputs';
+import { CONSTRUCT_OUTPUTS, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from './names';
 import { INTEG_STEPS, type IntegDeployer, type IntegStep, STEPS, runIntegration } from './steps';
 
 /** Both stacks of the app at `step`, synthesized. */
@@ -156,6 +156,8 @@ const FIXTURE: Record<string, string> = {
 };
 /** Who provisioned the product: CloudFormation's session of the CDK execution role. */
 const PROVISIONER = `arn:aws:sts::${ACCOUNT}:assumed-role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-us-east-1/AWSCloudFormation`;
+/** The prior owner as the search reports it: the session today, its role once issue #12 lands (sc.session-owner). */
+const PRIOR_OWNER = String.raw`arn:aws:\S+/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-us-east-1\S*`;
 
 /**
  * Deploys the integration stack's steps offline: the fixture is a product of the fake Service
@@ -242,13 +244,13 @@ describe('the integration run, against the fake Service Catalog', () => {
     expect(deployer.destroyed).toBe(true);
     expect(lines).toEqual([
       `1/4 deploying base: ${STEPS.base.what}`,
-      `    priors: owner ${PROVISIONER}, launch role ${FIXTURE.PriorLaunchRoleArn}`,
+      expect.stringMatching(new RegExp(`^    priors: owner ${PRIOR_OWNER}, launch role ${FIXTURE.PriorLaunchRoleArn}$`)),
       `2/4 deploying managed: ${STEPS.managed.what}`,
       `    ok: owner ${FIXTURE.OwnerARoleArn}, launch role ${FIXTURE.LaunchRoleArn}; previous* outputs are the priors`,
       `3/4 deploying changed: ${STEPS.changed.what}`,
       `    ok: owner ${FIXTURE.OwnerBRoleArn}, launch role ${FIXTURE.LaunchRoleArn}; previous* outputs are the priors`,
       `4/4 deploying removed: ${STEPS.removed.what}`,
-      `    ok: owner ${PROVISIONER}, launch role ${FIXTURE.PriorLaunchRoleArn} (the priors)`,
+      expect.stringMatching(new RegExp(`^    ok: owner ${PRIOR_OWNER}, launch role ${FIXTURE.PriorLaunchRoleArn} \\(the priors\\)$`)),
       'destroying the integration stack (the provider log groups are kept, as in any deployment of the construct)',
       'destroyed',
       'PASSED: owner and launch role were as declared at every step, and the priors came back',
@@ -276,7 +278,7 @@ describe('the integration run, against the fake Service Catalog', () => {
     expect(deployer.destroyed).toBe(true);
     // Destroying deleted the custom resource first: the product got its priors back before it was terminated.
     expect(services.serviceCatalog.callsOf('UpdateProvisionedProductProperties').at(-1)?.input?.ProvisionedProductProperties).toEqual({
-      OWNER: PROVISIONER,
+      OWNER: expect.stringMatching(new RegExp(`^${PRIOR_OWNER}$`)) as unknown,
       LAUNCH_ROLE: FIXTURE.PriorLaunchRoleArn,
     });
   });

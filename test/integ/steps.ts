@@ -4,7 +4,7 @@
 import { DescribeRecordCommand, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { show, sleep } from '../contract/behaviour';
 import { BUSY_STATUSES, readProduct } from '../contract/probes';
-import { CONSTRUCT_OUTPUTS, FIXTURE_OUTPUTS } from './outputs';
+import { CONSTRUCT_OUTPUTS, FIXTURE_OUTPUTS } from './names';
 
 /** The deploys of one run, in order. */
 export const INTEG_STEPS = ['base', 'managed', 'changed', 'removed'] as const;

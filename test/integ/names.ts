@@ -1,6 +1,11 @@
 /**
- * The names of the test stacks' outputs, which test/integ/app.ts writes and the two AWS scripts read.
+ * The names test/integ/app.ts and the two AWS scripts share: the stacks, the step's context key, the outputs. Import-free, so that a script can refuse quickly without loading the CDK.
  */
+
+export const INTEG_STACK = 'ProvisionedProductPropertiesInteg';
+export const CONTRACT_FIXTURE_STACK = 'ProvisionedProductPropertiesContractFixture';
+/** The CDK context key that says which step of the integration run to synthesize (default `managed`). */
+export const STEP_CONTEXT = 'integ:step';
 
 /** Outputs of both stacks: the fixture (test/integ/fixture.ts). */
 export const FIXTURE_OUTPUTS = {
