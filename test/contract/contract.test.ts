@@ -1,6 +1,8 @@
 /**
  * The contract suite against the project's fakes: each behaviour the handler relies on, with the same body `npm run test:contract:aws` runs against AWS, must hold of the fake that every other test uses (a fresh one per behaviour).
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Behaviour } from './behaviour';
 import { type FakeTarget, startFakeTarget } from './fake-target';
 import { runBehaviour } from './runner';
@@ -58,5 +60,21 @@ describe.each(['Service Catalog', 'Step Functions'] as const)('%s, as the handle
         });
         break;
     }
+  }
+});
+
+test("README's list of assumptions names every behaviour of the suite, in order, with where the fake stands", () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.split(/^### The assumptions, and where they stand$/m)[1]?.split(/^#{2,3} /m)[0] ?? '';
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split(' | ').map((cell) => cell.replace(/^\| |`| \|$/g, '')));
+  expect(rows.map((r) => r[0])).toEqual(BEHAVIOURS.map((b) => b.id));
+  for (const [row, behaviour] of rows.map((r, i) => [r, BEHAVIOURS[i]] as const)) {
+    const fake = behaviour.fake;
+    const standing = fake.kind === 'models' ? 'models it' : fake.kind === 'pending' ? `not yet (issue ${fake.issue}` : 'cannot (';
+    expect({ id: row[0], fake: row[3].slice(0, standing.length) }).toEqual({ id: behaviour.id, fake: standing });
+    expect(row[4]).not.toBe('');
   }
 });
