@@ -87,7 +87,12 @@ export function fixtureFromOutputs(outputs: Readonly<Record<string, string>>): A
 export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalogClientConfig = {}): Promise<ContractTarget> {
   const sc = new ServiceCatalogClient({ maxAttempts: 6, ...clientConfig });
   const sfn = new SFNClient({ maxAttempts: 6, ...(clientConfig as object) });
-  const product = await readProduct(sc, fixture.productId);
+  // A product provisioned moments ago (the fixture) can take a while to appear in the search.
+  let product = await readProduct(sc, fixture.productId);
+  for (let attempt = 1; !product.listed && attempt < 30; attempt++) {
+    await sleep(2_000);
+    product = await readProduct(sc, fixture.productId);
+  }
   const home = homeOf(product.arn);
   if (!home) throw new Error(`Provisioned product ${fixture.productId} has Arn ${JSON.stringify(product.arn)}, which names no account`);
   if (product.userArn === '' || product.userArn === fixture.owner) {

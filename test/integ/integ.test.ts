@@ -169,6 +169,8 @@ class LocalDeployer implements IntegDeployer {
   destroyed = false;
   /** Changes the product after a step's deploy (to make a check fail). */
   afterDeploy?: (step: IntegStep) => void;
+  /** The launch role the product is provisioned with ('' for none). */
+  priorLaunchRole = FIXTURE[FIXTURE_OUTPUTS.priorLaunchRole];
   private driver?: LifecycleDriver;
 
   constructor(private readonly services: LocalServices) {}
@@ -176,7 +178,7 @@ class LocalDeployer implements IntegDeployer {
   async deploy(step: IntegStep): Promise<Record<string, string>> {
     this.deployed.push(step);
     const fake = this.services.serviceCatalog;
-    if (!fake.product(PRODUCT)) fake.addProduct({ id: PRODUCT, owner: PROVISIONER, launchRole: FIXTURE[FIXTURE_OUTPUTS.priorLaunchRole] });
+    if (!fake.product(PRODUCT)) fake.addProduct({ id: PRODUCT, owner: PROVISIONER, launchRole: this.priorLaunchRole });
     const construct = STEPS[step].construct;
     let outputs = FIXTURE;
     if (construct) {
@@ -256,6 +258,21 @@ describe('the integration run, against the fake Service Catalog', () => {
       'PASSED: owner and launch role were as declared at every step, and the priors came back',
     ]);
     expect(services.serviceCatalog.product(PRODUCT)).toBeUndefined();
+  });
+
+  test("a product provisioned without a launch role keeps the construct's after the removal: a launch role cannot be cleared", async () => {
+    deployer.priorLaunchRole = '';
+    expect(await run()).toBe(true);
+    expect(lines).toContain(
+      `    note: the product reports launch role (none), not its launch constraint's ${FIXTURE.PriorLaunchRoleArn}; the run goes on from what it reports`,
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^    ok: owner ${PRIOR_OWNER}, launch role ${FIXTURE.LaunchRoleArn} \\(the prior owner; the launch role stays, as the product had none\\)$`,
+        ),
+      ),
+    );
   });
 
   test('a product that does not show the declared owner fails the run, which still destroys the stack', async () => {
