@@ -208,12 +208,13 @@ describe("the fixture stacks through the project's CDK CLI", () => {
           '--context',
           'integ:step=managed',
           '--quiet',
+          '--no-notices',
         ],
         {
           cwd: ROOT,
           encoding: 'utf8',
           timeout: 120_000,
-          env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: 'true' },
+          env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },
         },
       );
       expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
@@ -244,7 +245,8 @@ test('the integration script refuses without credentials through the same check 
     expect(lines.join('\n')).toContain('npm run test:integ:aws works against a real AWS account and found no credentials');
     expect(deployer.deploy).not.toHaveBeenCalled();
   } finally {
-    process.env = saved;
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
     rmSync(home, { recursive: true, force: true });
   }
 });
