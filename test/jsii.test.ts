@@ -23,7 +23,7 @@ const TARGETS = ['python', 'java', 'dotnet', 'go'] as const;
 /** What the jsii build reads: the package's sources and metadata, not tests, handler or build output. */
 const SOURCES = ['lib', 'rosetta', 'README.md', 'LICENSE', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-/** The jsii tools print a banner about Node 20's end of life on every run; it is known (DESIGN.md). */
+/** The jsii tools print a banner about Node 20's end of life on every run; it is known (README, Development). */
 const env = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0] };
 
 /** Runs a command, returning its stdout; a failure throws with everything it printed. */
