@@ -5,7 +5,9 @@
 export default {
   packageManager: 'npm',
   testRunner: 'jest',
-  plugins: ['@stryker-mutator/jest-runner'],
+  plugins: ['@stryker-mutator/jest-runner', './scripts/stryker-ignore-logger.mjs'],
+  // Log calls are not mutated (scripts/stryker-ignore-logger.mjs): their text is not behaviour.
+  ignorers: ['logger-calls'],
   // Every module with logic: the input rules (shared with synth) and every handler module. Left out:
   // lambda/logger.ts (one constructor call) and lambda/events.ts (types only).
   mutate: ['lib/rules.ts', 'lib/resource-properties.ts', 'lambda/*.ts', '!lambda/logger.ts', '!lambda/events.ts'],
@@ -21,7 +23,7 @@ export default {
   // The machine has 2 cores shared with other work; the handler tests start fake HTTP servers and
   // wait on real (compressed) time, so a loaded machine needs generous timeouts.
   concurrency: 2,
-  timeoutMS: 20_000,
+  timeoutMS: 10_000,
   timeoutFactor: 2.5,
   // The handler modules keep per-container state (SDK clients, timing read from the environment):
   // a fresh Jest module registry per run is what Stryker's jest runner gives.
