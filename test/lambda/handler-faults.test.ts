@@ -95,6 +95,28 @@ describe('the write', () => {
     expect(fake.product(id)?.owner).toBe(ADMIN);
   });
 
+  test('throttling of the write is waited on, not failed', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['throttle'], ops: ['UpdateProvisionedProductProperties'] });
+    expect(await handler.isComplete({ ...merged, PlannedAt: Date.now() - 60_000 })).toEqual({ IsComplete: false });
+    expect(writeOutcomes(id).every((o) => o === 'ThrottlingException')).toBe(true);
+    fake.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('a write whose connection dropped unanswered is waited on, not failed', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['drop'], ops: ['UpdateProvisionedProductProperties'] });
+    expect(await handler.isComplete({ ...merged, PlannedAt: Date.now() - 60_000 })).toEqual({ IsComplete: false });
+    expect(writeOutcomes(id).every((o) => o === 'ConnectionDropped')).toBe(true);
+    fake.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
   test('a Create whose product was terminated after onEvent fails: nothing was written, so it cannot succeed', async () => {
     const id = product();
     const merged = await planned(event('Create', { id, owner: ADMIN }));
@@ -186,6 +208,35 @@ describe('timing from the provider', () => {
       /Gave up after the provider's totalTimeout \(1 min\) waiting for the product to accept the change .* on provisioned product pp-fault\d+ while setting OWNER=/,
     );
     fake.setBusy(id, 0);
+  });
+
+  test('giving up while Step Functions does not list the request says so', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    sfn.setFaults({ share: 1, kinds: ['5xx'] });
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /waiting for Step Functions to list this request's waiter execution, which must happen before the first write, on provisioned product/,
+    );
+    expect(writeOutcomes(id)).toEqual([]);
+  });
+
+  test('giving up on a record that still runs names it and its last status', async () => {
+    const id = product();
+    fake.planNextRecord({ neverFinish: true });
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /waiting for record rec-\w+ to finish \(last status (CREATED|IN_PROGRESS)\), on provisioned product/,
+    );
+  });
+
+  test('giving up while DescribeRecord fails for now names the failure', async () => {
+    const id = product();
+    fake.planNextRecord({ neverFinish: true });
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeRecord'] });
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /waiting for record rec-\w+ to finish \(DescribeRecord failing: InternalFailure\)/,
+    );
   });
 
   test('a restore that runs out of time says so and names the priors, without a second wrapping', async () => {
