@@ -131,9 +131,6 @@ export class FakeStepFunctions {
     }
     const offset = input.nextToken === undefined ? 0 : typeof input.nextToken === 'string' ? Number.parseInt(input.nextToken, 10) : NaN;
     if (!Number.isInteger(offset) || offset < 0) throw new ApiError('InvalidToken', `nextToken ${JSON.stringify(input.nextToken)}`, true);
-    const machines = new Set(this.source().map((e) => e.stateMachineArn));
-    if (!machines.has(arn) && !arn.includes(':stateMachine:'))
-      throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     const listedBefore = Date.now() - this.listingLagMs;
     const listed = this.source()
       .filter((e) => e.stateMachineArn === arn && e.startDate.getTime() <= listedBefore && (status === undefined || e.status === status))
@@ -141,14 +138,7 @@ export class FakeStepFunctions {
     const page = listed.slice(offset, offset + (max || 100));
     const next = offset + page.length;
     return {
-      executions: page.map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.executionArn.split(':').pop(),
-        status: e.status,
-        startDate: e.startDate.getTime() / 1000,
-        ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
-      })),
+      executions: page.map(summary),
       ...(next < listed.length ? { nextToken: String(next) } : {}),
     };
   }
@@ -161,17 +151,20 @@ export class FakeStepFunctions {
     }
     const e = this.source().find((x) => x.executionArn === arn);
     if (!e) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
-    return {
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.executionArn.split(':').pop(),
-      status: e.status,
-      startDate: e.startDate.getTime() / 1000,
-      ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
-      input: e.input,
-      inputDetails: { included: true },
-    };
+    return { ...summary(e), input: e.input, inputDetails: { included: true } };
   }
+}
+
+/** An execution as ListExecutions lists it (timestamps in epoch seconds, as the JSON protocol has them). */
+function summary(e: FakeExecution): Json {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.executionArn.split(':').pop(),
+    status: e.status,
+    startDate: e.startDate.getTime() / 1000,
+    ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
+  };
 }
 
 function checkMembers(op: string, input: Json, allowed: string[]): void {

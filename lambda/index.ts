@@ -21,22 +21,21 @@ export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventRes
 const MAX_CONTEXT_CHARACTERS = 128;
 
 /** onEvent: validate, read, settle the physical id and plan the write. */
-export async function onEvent(event: CustomResourceEvent): Promise<OnEventResult> {
-  try {
-    checkIsEvent(event, 'onEvent');
-    setLogContext(event);
-    return await planEvent(event);
-  } catch (e) {
-    throw reported(e);
-  }
+export function onEvent(event: CustomResourceEvent): Promise<OnEventResult> {
+  return guarded('onEvent', event, planEvent);
 }
 
 /** isComplete: apply the planned write (idempotently) and report when its record has finished. */
-export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResult> {
+export function isComplete(event: IsCompleteEvent): Promise<IsCompleteResult> {
+  return guarded('isComplete', event, checkCompletion);
+}
+
+/** Runs a handler's work with the event checked, the log context set, and any failure logged and bounded. */
+async function guarded<E extends CustomResourceEvent, R>(handler: string, event: E, work: (event: E) => Promise<R>): Promise<R> {
   try {
-    checkIsEvent(event, 'isComplete');
+    checkIsEvent(event, handler);
     setLogContext(event);
-    return await checkCompletion(event);
+    return await work(event);
   } catch (e) {
     throw reported(e);
   }

@@ -36,7 +36,8 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
   const desired = parseResourceProperties(event.ResourceProperties);
   const recorded = decodePhysicalId(event.PhysicalResourceId);
   const old = readLeniently(event.OldResourceProperties);
-  if (recorded) checkSameProduct(recorded, old.productId, 'OldResourceProperties');
+  // A rollback of a failed replacement sends the old id with the old product as the *new* properties.
+  if (recorded) checkSameProduct(recorded, [old.productId, desired.productId], 'OldResourceProperties or ResourceProperties');
   if (!recorded || recorded.productId !== desired.productId) {
     logger.info('Replacing: the resource now manages another product', {
       previousProductId: recorded?.productId ?? '(not recorded)',
@@ -96,7 +97,7 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
   }
   logger.appendKeys({ provisionedProductId: recorded.productId });
   const props = readLeniently(event.ResourceProperties);
-  checkSameProduct(recorded, props.productId, 'ResourceProperties');
+  checkSameProduct(recorded, [props.productId], 'ResourceProperties');
   if (!props.restoreOnDelete) {
     logger.info('restoreOnDelete is false: leaving the owner and launch role as they are');
     return none;
@@ -172,13 +173,15 @@ function comparable(product: ProductState): PropertyValues | undefined {
 }
 
 /**
- * The product a physical id names must be the one its properties name: an id that names another
- * product (forged, or from another resource) would restore that product to values it never had.
+ * The product a physical id names must be one its event's properties name: an id that names
+ * another product (forged, or from another resource) would restore that product to values it
+ * never had.
  */
-function checkSameProduct(recorded: PhysicalIdFields, propertiesProductId: string | undefined, where: string): void {
-  if (propertiesProductId === recorded.productId) return;
+function checkSameProduct(recorded: PhysicalIdFields, propertiesProductIds: ReadonlyArray<string | undefined>, where: string): void {
+  if (propertiesProductIds.includes(recorded.productId)) return;
+  const named = propertiesProductIds.map((id) => show(id ?? '(none)')).join(' and ');
   throw new Error(
-    `PhysicalResourceId names provisioned product ${show(recorded.productId)} but ${where} name ${show(propertiesProductId ?? '(none)')}. ` +
+    `PhysicalResourceId names provisioned product ${show(recorded.productId)} but ${where} name ${named}. ` +
       'A CloudFormation lifecycle never sends such a pair, so nothing was written: if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and check both products yourself.',
   );
 }

@@ -1,3 +1,4 @@
+/** The package entry point: the public API of the ProvisionedProductProperties construct library. */
 export {
   AcceptLanguage,
   Owner,

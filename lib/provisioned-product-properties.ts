@@ -123,6 +123,9 @@ export interface ProvisionedProductPropertiesProps {
  * UpdateProvisionedProductProperties, and puts the prior values back when the resource is deleted.
  *
  * @example
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import { Owner, ProvisionedProductProperties } from 'cdk-provisioned-product-properties';
+ *
  * new ProvisionedProductProperties(this, 'PlatformOwnership', {
  *   provisionedProductId: 'pp-abcd1234efgh5',
  *   owner: Owner.fromRole(platformAdminRole),

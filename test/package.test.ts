@@ -112,11 +112,12 @@ describe('the packed package', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test('holds the compiled construct, its declarations, the handler bundle, README and package.json, and nothing else', () => {
+  test('holds the compiled construct, its declarations, the jsii assembly, the handler bundle, README and package.json, and nothing else', () => {
     const modules = readdirSync(join(ROOT, 'lib'))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => f.replace(/\.ts$/, ''));
     const expected = [
+      '.jsii',
       'README.md',
       'assets/handler/index.js',
       'package.json',
@@ -125,6 +126,13 @@ describe('the packed package', () => {
     ].sort();
     expect(files).toEqual(expected);
     expect(files.filter((f) => /^(test|bin|lambda|scripts|lib)\//.test(f))).toEqual([]);
+  });
+
+  test('ships the jsii assembly (.jsii) that Construct Hub and the other languages read, named, versioned and licensed as package.json says', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
+    const assembly = JSON.parse(readFileSync(join(appDir, 'node_modules', PACKAGE, '.jsii'), 'utf8')) as Record<string, unknown>;
+    expect(assembly).toMatchObject({ schema: 'jsii/0.10.0', name: pkg.name, version: pkg.version, license: pkg.license });
+    expect(Object.keys(assembly.targets as object).sort()).toEqual(['dotnet', 'go', 'java', 'js', 'python']);
   });
 
   test("synthesizes the README's Usage example in a fresh app", () => {

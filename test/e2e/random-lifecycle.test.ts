@@ -1,8 +1,10 @@
 /**
  * Randomized lifecycles (fast-check): random sequences of Create / Update (owner, launch role,
  * dropped key, added key, replacement) with faults (throttling, 5xx and dropped connections on a
- * share of calls, failed records, a busy product, the handler's invoke call failing, events
- * delivered twice, another resource failing the stack), each ending with a successful Delete.
+ * share of calls, failed records, a busy product, the handler's invoke call failing, one request
+ * delivered to the provider framework again at a random moment, another resource failing the
+ * stack, and forged, garbled or cross-product physical ids sent in Deletes and Updates), each
+ * ending with a successful Delete.
  *
  * Invariant: afterwards every product has exactly the owner and launch role it started with, or,
  * where the launch role could not be restored because the product had none, the handler said so
@@ -10,18 +12,20 @@
  * reason names the product and the prior value, or (a restore the waiter gave up on, whose reason
  * is the framework's "Operation timed out") its physical id, shown with the DELETE_FAILED, holds
  * them. Each of these is counted; a change nothing accounts for is a lost prior and fails the test.
+ * And no write call ever carries a value nobody declared: every OWNER and LAUNCH_ROLE written is a
+ * value a step asked for or the product's own starting value ("wrong writes", must be 0).
  *
  *   E2E_SEED=<n>       replay a run (the seed is printed on failure, with fast-check's path)
  *   SOAK_RUNS=<n>      sequences to run (default 1000)
  *   E2E_LANES=<n>      sequences run concurrently, each with its own fake (default 8)
  *   E2E_BATCH=<n>      sequences per fast-check run (default 25; E2E_BATCH=1 E2E_SHRINK=1 to shrink one sequence)
  *   E2E_SHRINK=1       shrink a failing batch to a minimal one (slow: each try runs a batch)
- *   E2E_KNOWN_BUGS=1   also generate the situations of test/e2e/known-bugs.test.ts (expect failures)
  */
 import * as fc from 'fast-check';
 import { Duration } from 'aws-cdk-lib';
 import { Owner } from '../../lib';
-import { decodePhysicalId, type PhysicalIdFields } from '../../lambda/physical-id';
+import { idempotencyToken } from '../../lambda/decisions';
+import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from '../../lambda/physical-id';
 import {
   FakeServiceCatalog,
   FakeStepFunctions,
@@ -53,15 +57,26 @@ const LANES = Math.max(1, Number(process.env.E2E_LANES ?? 8));
 const BATCH = Math.max(1, Number(process.env.E2E_BATCH ?? 25));
 /** A fixed seed by default so that CI runs the same 1000 sequences every time; `test:soak` draws a new one. */
 const SEED = process.env.E2E_SEED !== undefined && process.env.E2E_SEED !== '' ? Number(process.env.E2E_SEED) : 20261127;
-const KNOWN_BUGS = process.env.E2E_KNOWN_BUGS === '1';
 /** 5 s waiter interval → 10 ms, 15 s fast path → 30 ms, 1 s poll → 2 ms. */
 const TIME_SCALE = 0.002;
 /** A totalTimeout of 1 minute: 12 waiter retries, about 120 ms compressed. */
 const TOTAL_TIMEOUT = Duration.minutes(1);
 /** Stack states an operator can only delete (a failed Create without rollback, a failed rollback, a failed Delete). */
 const STUCK: readonly string[] = ['CREATE_FAILED', 'ROLLBACK_FAILED', 'DELETE_FAILED'];
-/** The fake's violation for an IdempotencyToken sent again with other parameters. */
-const TOKEN_REUSE = /IdempotencyToken \w+ reused with different parameters/;
+/** A principal no step declares: a write of it is a wrong write. */
+const MALLORY = `arn:aws:iam::${ACCOUNT}:role/Mallory`;
+/** Ways to forge a physical id (well-formed ids for the same product are genuine as far as anything can tell). */
+const FORGERIES = [
+  'cross-product',
+  'foreign-account',
+  'foreign-partition',
+  'garbage-arn',
+  'oversize',
+  'bad-escape',
+  'other-version',
+  'truncated',
+] as const;
+type Forgery = (typeof FORGERIES)[number];
 
 // ------------------------------------------------------------------------------------------------
 // The model of a sequence
@@ -84,7 +99,8 @@ type Fault =
   | { readonly kind: 'busy'; readonly ms: number }
   | { readonly kind: 'crash'; readonly plan: CrashPlan }
   | { readonly kind: 'redeliver'; readonly redeliver: Redelivery }
-  | { readonly kind: 'stack-fails-after' };
+  | { readonly kind: 'stack-fails-after' }
+  | { readonly kind: 'forged'; readonly forgery: Forgery; readonly requestType: 'Update' | 'Delete' };
 
 interface StepSpec {
   readonly target: Target;
@@ -138,20 +154,26 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
       .map<Fault>((plan) => ({ kind: 'crash', plan })),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc
       .record({
-        // 'after-start' lets the second delivery overtake a slow first waiter: BUG 3 of known-bugs.test.ts.
-        when: KNOWN_BUGS
-          ? fc.constantFrom<'after-start' | 'after-response'>('after-start', 'after-response')
-          : fc.constant('after-response' as const),
-        // Lambda's first async retry comes after about a minute.
-        afterMs: KNOWN_BUGS ? fc.constantFrom(0, 60_000) : fc.constant(60_000),
+        // A copy of the request reaches the framework's onEvent: at once, while the first waiter
+        // writes or waits, after its record, after its answer; as a retry after a crash (only when
+        // the first had started the waiter) or as a plain at-least-once duplicate.
+        when: fc.constantFrom<'after-start' | 'after-response'>('after-start', 'after-start', 'after-response'),
+        afterMs: fc.constantFrom(0, 500, 2_000, 20_000, 60_000),
+        times: fc.constantFrom(1, 1, 2),
+        condition: fc.constantFrom<'always' | 'waiter-started'>('always', 'waiter-started'),
       })
-      // Lambda retries the framework's async invocation only when it crashed: after it started the waiter.
-      .map<Fault>((r) => ({ kind: 'redeliver', redeliver: { times: 1, when: r.when, afterMs: r.afterMs, condition: 'waiter-started' } })),
+      .map<Fault>((r) => ({ kind: 'redeliver', redeliver: r })),
   },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'stack-fails-after' }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ forgery: fc.constantFrom(...FORGERIES), requestType: fc.constantFrom<'Update' | 'Delete'>('Update', 'Delete') })
+      .map<Fault>((f) => ({ kind: 'forged', ...f })),
+  },
 );
 
 const faultsArb = fc.oneof(
@@ -215,7 +237,9 @@ interface Stats {
   launchRoleNotRestorableSaidSo: number;
   restoreFailedReported: number;
   restoreTimedOut: number;
-  tokenReuse: number;
+  wrongWrites: number;
+  lateCopyOfFailedRequest: number;
+  forgedAnsweredWithoutWrite: number;
   orphans: number;
   ms: number;
 }
@@ -236,13 +260,16 @@ const stats: Stats = {
     'invoke-crash': 0,
     redelivery: 0,
     'stack-fails-after': 0,
+    forged: 0,
   },
   failedEvents: 0,
   priorsLost: 0,
   launchRoleNotRestorableSaidSo: 0,
   restoreFailedReported: 0,
   restoreTimedOut: 0,
-  tokenReuse: 0,
+  wrongWrites: 0,
+  lateCopyOfFailedRequest: 0,
+  forgedAnsweredWithoutWrite: 0,
   orphans: 0,
   ms: 0,
 };
@@ -288,8 +315,8 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
     let current: Target | undefined;
     const results: StepResult[] = [];
 
-    const apply = (faults: readonly Fault[]): { redeliver?: Redelivery; stackFailsAfter?: boolean } => {
-      const options: { redeliver?: Redelivery; stackFailsAfter?: boolean } = {};
+    const apply = (faults: readonly Fault[]): { redeliver?: Redelivery; stackFailsAfter?: boolean; forged: Fault[] } => {
+      const options: { redeliver?: Redelivery; stackFailsAfter?: boolean; forged: Fault[] } = { forged: [] };
       for (const f of faults) {
         if (counting && (f.kind === 'record-fails' || f.kind === 'slow-record' || f.kind === 'busy' || f.kind === 'stack-fails-after')) {
           stats.faults[f.kind]++;
@@ -317,6 +344,9 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
           case 'stack-fails-after':
             options.stackFailsAfter = true;
             break;
+          case 'forged':
+            options.forged.push(f);
+            break;
         }
       }
       return options;
@@ -342,16 +372,40 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       }
     };
 
-    for (const step of spec.steps) {
-      await recover();
-      const kind = stepKind(driver.physicalId !== undefined ? current : undefined, step.target);
-      if (counting) stats.stepKinds[kind] = (stats.stepKinds[kind] ?? 0) + 1;
-      const options = apply(step.faults);
-      const props = propertiesFor(step.target);
-      const result = driver.physicalId === undefined ? await driver.create(props, options) : await driver.update(props, options);
-      fake.setFaults(undefined);
-      record(`${kind} ${JSON.stringify(step.target)} faults=${JSON.stringify(step.faults)}`, result);
-      if (result.Status === 'SUCCESS' && !options.stackFailsAfter) current = step.target;
+    try {
+      for (const step of spec.steps) {
+        await recover();
+        const kind = stepKind(driver.physicalId !== undefined ? current : undefined, step.target);
+        if (counting) stats.stepKinds[kind] = (stats.stepKinds[kind] ?? 0) + 1;
+        const options = apply(step.faults);
+        const props = propertiesFor(step.target);
+        const result = driver.physicalId === undefined ? await driver.create(props, options) : await driver.update(props, options);
+        fake.setFaults(undefined);
+        record(`${kind} ${JSON.stringify(step.target)} faults=${JSON.stringify(step.faults)}`, result);
+        if (result.Status === 'SUCCESS' && !options.stackFailsAfter) current = step.target;
+        for (const f of options.forged) {
+          if (f.kind !== 'forged' || driver.physicalId === undefined || driver.properties === undefined) continue;
+          const writesBefore = fake.callsOf('UpdateProvisionedProductProperties').length;
+          const forged = await driver.send({
+            RequestType: f.requestType,
+            LogicalResourceId: driver.resource.logicalId,
+            PhysicalResourceId: forge(driver.physicalId, f.forgery),
+            ResourceProperties: driver.properties,
+            ...(f.requestType === 'Update' ? { OldResourceProperties: driver.properties } : {}),
+          });
+          const wrote = fake.callsOf('UpdateProvisionedProductProperties').length > writesBefore;
+          if (counting) {
+            stats.faults.forged++;
+            if (!wrote) stats.forgedAnsweredWithoutWrite++;
+          }
+          log.push(
+            `forged ${f.requestType} (${f.forgery}): ${forged.Status}${wrote ? ' WITH A WRITE' : ''} (${forged.Reason.split('\n')[0].slice(0, 120)})`,
+          );
+        }
+      }
+    } catch (e) {
+      // A step the driver refuses (a stack left where no operator could go on) is a finding, with the log.
+      return { ok: false, report: [`start: ${JSON.stringify(spec.start)}`, ...log, `threw: ${(e as Error).message}`].join('\n  ') };
     }
 
     // The end: a successful Delete (retried without faults, as an operator would).
@@ -366,7 +420,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
 
     // Invariant: each product has its starting owner and launch role; or the launch role could not
     // be restored (it had none) and the handler warned; or a restore failed and the failure's reason,
-    // which CloudFormation shows, names the product and the prior value (DESIGN.md section 2, Delete).
+    // which CloudFormation shows, names the product and the prior value (docs/design.md §2, Delete).
     const problems: string[] = [];
     if (driver.physicalId !== undefined) problems.push(`the final Delete never succeeded (${driver.stackStatus})`);
     const warnings = driver.invocations
@@ -390,6 +444,21 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       .filter((f) => f !== undefined);
     const timedOut = (id: string, prior: (f: PhysicalIdFields) => boolean): boolean =>
       timedOutRestores.some((f) => f.productId === id && prior(f));
+    // The one window left open (README Limits, docs/design.md §4): a copy of a request delivered
+    // after the first delivery answered FAILED from the framework's onEvent (before any waiter
+    // existed, so nothing recorded its decision) applies the change, and CloudFormation, which took
+    // the FAILED answer, never asks for it to be undone. Counted apart, by the write's token.
+    const failedRequests = driver.history.filter((h) => h.Status === 'FAILED' && h.deliveries > 1).map((h) => h.RequestId);
+    const lastWriteByLateCopy = (id: string, key: 'OWNER' | 'LAUNCH_ROLE', value: string): boolean => {
+      const last = fake
+        .callsOf('UpdateProvisionedProductProperties')
+        .filter((c) => c.outcome === 'ok' && c.input?.ProvisionedProductId === id)
+        .at(-1);
+      const properties = last?.input?.ProvisionedProductProperties as Partial<Record<'OWNER' | 'LAUNCH_ROLE', string>> | undefined;
+      if (!last || properties?.[key] !== value) return false;
+      return failedRequests.some((requestId) => idempotencyToken(requestId, id, properties) === last.input?.IdempotencyToken);
+    };
+    let lateCopies = 0;
     let saidSo = 0;
     let restoreFailedReported = 0;
     let restoreTimedOut = 0;
@@ -402,20 +471,23 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       if (now.owner !== p.owner) {
         if (reported(p.id, `prior owner ${p.owner}`)) restoreFailedReported++;
         else if (timedOut(p.id, (f) => f.priorOwnerArn === p.owner)) restoreTimedOut++;
+        else if (lastWriteByLateCopy(p.id, 'OWNER', now.owner)) lateCopies++;
         else problems.push(`${p.id}: owner ${now.owner}, started as ${p.owner}, and no failure said so`);
       }
       if (now.launchRole !== p.launchRole) {
         if (p.launchRole === '' && warnings.some((w) => w.provisionedProductId === p.id)) saidSo++;
         else if (reported(p.id, `prior launch role ${p.launchRole || '(none)'}`)) restoreFailedReported++;
         else if (timedOut(p.id, (f) => f.priorLaunchRoleArn === p.launchRole)) restoreTimedOut++;
+        else if (lastWriteByLateCopy(p.id, 'LAUNCH_ROLE', now.launchRole)) lateCopies++;
         else
           problems.push(`${p.id}: launch role ${now.launchRole || '(none)'}, started as ${p.launchRole || '(none)'}, and nothing said so`);
       }
     }
-    // Known bug (known-bugs.test.ts, "token reuse"): a redelivered event may send another write under
-    // the same IdempotencyToken. Counted, and a failure only with E2E_KNOWN_BUGS=1.
-    const violations = fake.violations.filter((v) => KNOWN_BUGS || !TOKEN_REUSE.test(v));
-    if (violations.length > 0) problems.push(`malformed calls: ${violations.join('; ')}`);
+    // No write carries a value nobody declared (forged priors, values read back as priors...).
+    const wrongWrites = fake.callsOf('UpdateProvisionedProductProperties').filter((c) => !isDeclaredWrite(c.input, start));
+    for (const w of wrongWrites) problems.push(`wrong write: ${JSON.stringify(w.input)}`);
+    if (fake.violations.length > 0) problems.push(`malformed calls: ${fake.violations.join('; ')}`);
+    if (sfn.violations.length > 0) problems.push(`malformed Step Functions calls: ${sfn.violations.join('; ')}`);
     if (driver.responseUrlLeaks().length > 0) problems.push('a log line contains the ResponseURL');
 
     if (counting) {
@@ -429,7 +501,8 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       stats.launchRoleNotRestorableSaidSo += saidSo;
       stats.restoreFailedReported += restoreFailedReported;
       stats.restoreTimedOut += restoreTimedOut;
-      stats.tokenReuse += fake.violations.length - violations.length;
+      stats.wrongWrites += wrongWrites.length;
+      stats.lateCopyOfFailedRequest += lateCopies;
       stats.orphans += driver.orphans.length;
     }
     return {
@@ -447,10 +520,49 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
   }
 }
 
+/** Whether a write call carries only values some step declared, or the product's own starting values. */
+function isDeclaredWrite(
+  input: Record<string, unknown> | undefined,
+  start: ReadonlyArray<{ id: string; owner: string; launchRole: string }>,
+): boolean {
+  const product = start.find((p) => p.id === input?.ProvisionedProductId);
+  const values = input?.ProvisionedProductProperties as Record<string, string> | undefined;
+  if (!product || !values) return false;
+  return Object.entries(values).every(([key, value]) =>
+    key === 'OWNER'
+      ? (OWNERS as readonly string[]).includes(value) || value === product.owner
+      : key === 'LAUNCH_ROLE' && ((ROLES as readonly string[]).includes(value) || value === product.launchRole),
+  );
+}
+
+/** A physical id forged from the genuine one, in a way the handler must see through. */
+function forge(genuine: string, forgery: Forgery): string {
+  const fields = decodePhysicalId(genuine) as PhysicalIdFields;
+  const other = PRODUCTS.find((p) => p !== fields.productId) as string;
+  switch (forgery) {
+    case 'cross-product':
+      return encodePhysicalId({ productId: other, priorOwnerArn: MALLORY, priorLaunchRoleArn: '' });
+    case 'foreign-account':
+      return `sc-ppp:v1|${fields.productId}|aws|${ACCOUNT}|arn:aws:iam::999999999999:role/Mallory|`;
+    case 'foreign-partition':
+      return `sc-ppp:v1|${fields.productId}|aws|${ACCOUNT}|arn:aws-cn:iam::${ACCOUNT}:role/Mallory|`;
+    case 'garbage-arn':
+      return `sc-ppp:v1|${fields.productId}|aws|${ACCOUNT}|iam:role/Mallory;rm -rf|iam:group/x`;
+    case 'oversize':
+      return `sc-ppp:v1|${fields.productId}|aws|${ACCOUNT}|iam:role/${'M'.repeat(5000)}|`;
+    case 'bad-escape':
+      return `sc-ppp:v1|${fields.productId}%7C${other}|aws|${ACCOUNT}|iam:role/Mallory|`;
+    case 'other-version':
+      return genuine.replace('sc-ppp:v1', 'sc-ppp:v7');
+    case 'truncated':
+      return genuine.split('|').slice(0, 4).join('|');
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 
 test(
-  `random lifecycles keep every product's prior owner and launch role (${RUNS} sequences, seed ${SEED})`,
+  `random lifecycles keep every product's prior owner and launch role and write no value nobody declared (${RUNS} sequences, seed ${SEED})`,
   async () => {
     const t0 = Date.now();
     // Warm the synthesis cache: every target a sequence can name.
@@ -500,7 +612,9 @@ test(
         restoreFailedAndReported: stats.restoreFailedReported,
         restoreTimedOutPriorsOnlyInPhysicalId: stats.restoreTimedOut,
         orphanedByFailedCleanup: stats.orphans,
-        knownBugTokenReusedWithOtherParameters: stats.tokenReuse,
+        forgedIdsAnsweredWithoutWrite: stats.forgedAnsweredWithoutWrite,
+        wrongWrites: stats.wrongWrites,
+        changedByLateCopyOfARequestAnsweredFailed: stats.lateCopyOfFailedRequest,
         synthMs,
         wallMs: Date.now() - t0,
       };
@@ -508,6 +622,9 @@ test(
     }
     expect(stats.sequences).toBeGreaterThanOrEqual(RUNS);
     expect(stats.priorsLost).toBe(0);
+    expect(stats.wrongWrites).toBe(0);
+    expect(stats.faults.forged).toBeGreaterThan(0);
+    expect(stats.faults.redelivery).toBeGreaterThan(0);
   },
   Math.max(900_000, RUNS * 600),
 );

@@ -33,7 +33,7 @@ const deleteWith = (physicalId: string, productId = 'pp-target') =>
     PhysicalResourceId: physicalId,
   });
 const updateWith = (physicalId: string, oldProductId = 'pp-target', newProps: Record<string, unknown> = { LAUNCH_ROLE: LAUNCH_B }) =>
-  withProps({ ProvisionedProductProperties: newProps }, 'Update', {
+  withProps({ ProvisionedProductId: oldProductId, ProvisionedProductProperties: newProps }, 'Update', {
     PhysicalResourceId: physicalId,
     OldResourceProperties: {
       ...props,
@@ -113,9 +113,9 @@ const cases: Array<[string, unknown, RegExp]> = [
     /PhysicalResourceId names provisioned product "pp-other" but ResourceProperties name "pp-target"/,
   ],
   [
-    'an Update whose id names another product than its old properties',
+    'an Update whose id names another product than its old and new properties',
     updateWith(genuine, 'pp-other'),
-    /names provisioned product "pp-target" but OldResourceProperties name "pp-other"/,
+    /names provisioned product "pp-target" but OldResourceProperties or ResourceProperties name "pp-other" and "pp-other"/,
   ],
   [
     'a Delete with a prior owner of another account',
@@ -172,4 +172,16 @@ test('a genuine id with its own product still restores (the checks let the real 
   const planned = await handler.onEvent(e);
   for (let i = 0; i < 200 && !(await handler.isComplete({ ...e, ...planned })).IsComplete; i++);
   expect(fake.product('pp-genuine')).toMatchObject({ owner: ALICE, launchRole: LAUNCH_A });
+});
+
+test('a rollback of a failed replacement (the old id, the old product as the new properties) is let through', async () => {
+  fake.addProduct({ id: 'pp-rollback', owner: ADMIN, launchRole: LAUNCH_B, account: ACCOUNT });
+  const id = encodePhysicalId({ productId: 'pp-rollback', priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });
+  // The failed Update asked for pp-other; CloudFormation rolls back to pp-rollback with the id it kept.
+  const e = event(
+    'Update',
+    { id: 'pp-rollback', owner: ADMIN, launchRole: LAUNCH_B },
+    { physicalId: id, old: { id: 'pp-other', owner: ADMIN } },
+  );
+  await expect(handler.onEvent(e)).resolves.toMatchObject({ PhysicalResourceId: id });
 });
