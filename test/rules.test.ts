@@ -396,3 +396,75 @@ describe("readLeniently (Delete, and an Update's old properties): never refuses"
     expect(readLeniently({ ProvisionedProductProperties: null }).managedKeys).toEqual([]);
   });
 });
+
+describe('the rules as a fresh container loads them', () => {
+  // The patterns and messages are built once, when the module loads: these checks load it anew, so
+  // that what the load builds is tested as such (and mutation testing can change it).
+  const fresh = () => {
+    let modules: { rules: typeof import('../lib/rules'); props: typeof import('../lib/resource-properties') } | undefined;
+    jest.isolateModules(() => {
+      modules = {
+        rules: jest.requireActual<typeof import('../lib/rules')>('../lib/rules'),
+        props: jest.requireActual<typeof import('../lib/resource-properties')>('../lib/resource-properties'),
+      };
+    });
+    return modules as NonNullable<typeof modules>;
+  };
+
+  test('accept what Service Catalog accepts and refuse the rest, with the same messages', () => {
+    const { rules, props } = fresh();
+    const ok = (arn: string) => rules.checkOwnerArn(arn) === undefined;
+    expect(rules.PROPERTY_KEYS).toEqual(['OWNER', 'LAUNCH_ROLE']);
+    expect(rules.ACCEPT_LANGUAGES).toEqual(['en', 'jp', 'zh']);
+    expect(rules.MAX_PROPERTY_VALUE_LENGTH).toBe(1024);
+    expect(rules.MAX_SHOWN_CHARACTERS).toBe(160);
+    for (const id of ['pp-abcd1234efgh5', 'A', 'a_b-C', 'x'.repeat(100)]) expect(rules.checkProductId(id)).toBeUndefined();
+    for (const id of ['', 'pp abc', 'x'.repeat(101), 'pp-1\n']) expect(rules.checkProductId(id)).toBeDefined();
+    for (const arn of [
+      ROLE,
+      PATH_ROLE,
+      USER,
+      SESSION,
+      'arn:aws-us-gov:iam::123456789012:role/a/b/X',
+      `arn:aws:iam::123456789012:role/${'n'.repeat(64)}`,
+    ]) {
+      expect(ok(arn)).toBe(true);
+    }
+    for (const arn of [
+      'arn:aws:iam::123456789012:group/g',
+      'arn:aws:iam::12345678901:role/X',
+      'arn:aws:iam::123456789012:role/',
+      'arn:aws:iam::123456789012:role/a b',
+      `arn:aws:iam::123456789012:role/${'n'.repeat(65)}`,
+      'arn:aws:sts::123456789012:assumed-role/R/s',
+      `arn:aws:sts::123456789012:assumed-role/R/${'s'.repeat(65)}`,
+      'arn:awsx:iam::123456789012:role/X',
+      ' arn:aws:iam::123456789012:role/X',
+      'arn:aws:iam::123456789012:role/X ',
+      'arn:aws:iam::123456789012:role/path/X/',
+      'arn:aws:iam::123456789012:role/pa\u0000th/X',
+    ]) {
+      expect(ok(arn)).toBe(false);
+    }
+    expect(rules.checkLaunchRoleArn(PATH_ROLE)).toBeUndefined();
+    expect(rules.checkLaunchRoleArn(USER)).toMatch(
+      /names a user or a session, not a role\. Pass an IAM role ARN \(a user ARN is not valid for LAUNCH_ROLE\)\.$/,
+    );
+    expect(rules.checkOwnerArn('x')).toMatch(
+      /\. Pass an IAM user ARN, an IAM role ARN or an STS assumed-role ARN in the account of the product\.$/,
+    );
+    expect(rules.checkAcceptLanguage('fr')).toMatch(/\. Use one of en, jp, zh \(AcceptLanguage.ENGLISH, JAPANESE or CHINESE\)\.$/);
+    expect(rules.checkSameHome(ROLE, 'arn:aws:iam::210987654321:role/L')).toMatch(
+      /\. Service Catalog accepts only principals of the product's own account and partition: use an ARN from there\.$/,
+    );
+    expect(() => props.parseResourceProperties({ ProvisionedProductId: 'pp-1', ProvisionedProductProperties: {} })).toThrow(
+      /^Invalid ProvisionedProductProperties: set at least one of owner and launchRole: there is nothing to manage\.$/,
+    );
+    expect(() =>
+      props.parseResourceProperties({ ProvisionedProductId: 'pp-1', ProvisionedProductProperties: { OWNER: ROLE }, RestoreOnDelete: 'x' }),
+    ).toThrow(/RestoreOnDelete "x" is not a boolean\. Use true or false\.$/);
+    expect(() => props.parseResourceProperties({ ProvisionedProductProperties: { OWNER: ROLE } })).toThrow(
+      /as shown by `aws servicecatalog search-provisioned-products`\.$/,
+    );
+  });
+});

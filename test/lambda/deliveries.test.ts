@@ -64,3 +64,12 @@ describe('whether a delivery may have read after an earlier one wrote', () => {
     expect(mayFollowAnEarlierDelivery(true, { OWNER: ALICE, LAUNCH_ROLE: '' }, { OWNER: ADMIN, LAUNCH_ROLE: undefined })).toBe(false);
   });
 });
+
+test("a lookup reaches back past CloudFormation's hour, and a capture checks the listing for its first minute", () => {
+  let m: typeof import('../../lambda/deliveries') | undefined;
+  jest.isolateModules(() => {
+    m = jest.requireActual<typeof import('../../lambda/deliveries')>('../../lambda/deliveries');
+  });
+  expect(m!.LOOKBACK_MS).toBe(65 * 60 * 1000);
+  expect(m!.LISTING_CHECK_WINDOW_MS).toBe(60 * 1000);
+});

@@ -133,3 +133,13 @@ test('a missing product and an unlisted owner say what to check', () => {
     /^Cannot read the current owner of provisioned product pp-9: SearchProvisionedProducts did not list it after 4 attempts/,
   );
 });
+
+test('as a fresh container loads it, an error is cut past 1,800 characters', () => {
+  let m: typeof import('../../lambda/messages') | undefined;
+  jest.isolateModules(() => {
+    m = jest.requireActual<typeof import('../../lambda/messages')>('../../lambda/messages');
+  });
+  const fits = new Error('a'.repeat(1800));
+  expect(m!.bounded(fits)).toBe(fits);
+  expect((m!.bounded(new Error('a'.repeat(1801))) as Error).message).toMatch(/^a{1800}\.\.\. \(cut at 1800 of 1801 characters/);
+});

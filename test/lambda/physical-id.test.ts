@@ -199,3 +199,30 @@ describe('physical id', () => {
     }
   });
 });
+
+test('as a fresh container loads it: the v1 prefix, the 1 KB limit, a root owner, and ids of other versions', () => {
+  // What the module builds when it loads, tested as such (so that mutation testing can change it).
+  let m: typeof import('../../lambda/physical-id') | undefined;
+  jest.isolateModules(() => {
+    m = jest.requireActual<typeof import('../../lambda/physical-id')>('../../lambda/physical-id');
+  });
+  const { encodePhysicalId: encode, decodePhysicalId: decode, PHYSICAL_ID_PREFIX: prefix, MAX_PHYSICAL_ID_BYTES: max } = m!;
+  expect(prefix).toBe('sc-ppp:v1');
+  expect(max).toBe(1024);
+  const root = { productId: 'pp-1', priorOwnerArn: 'arn:aws:iam::123456789012:root', priorLaunchRoleArn: '' };
+  expect(encode(root)).toBe('sc-ppp:v1|pp-1|aws|123456789012|iam:root|');
+  expect(decode('sc-ppp:v1|pp-1|aws|123456789012|iam:root|')).toEqual(root);
+  expect(() => encode({ ...root, priorOwnerArn: 'arn:aws:iam::123456789012:rooty' })).toThrow(/prior owner/);
+  expect(() => encode({ ...root, priorOwnerArn: 'arn:aws:iam::123456789012:root/x' })).toThrow(/prior owner/);
+  expect(() => encode({ ...root, priorOwnerArn: 'arn:aws:iam::12345678901:root' })).toThrow(/prior owner/);
+  expect(() => encode({ ...root, priorOwnerArn: 'arn:aws:iam::123456789012:rOOT' })).toThrow(/prior owner/);
+  expect(() => encode({ ...root, priorOwnerArn: 'xarn:aws:iam::123456789012:root' })).toThrow(/prior owner/);
+  expect(() => encode({ ...root, priorOwnerArn: 'arn:AWS:iam::123456789012:root' })).toThrow(/prior owner/);
+  expect(() => decode('sc-ppp:v2|pp-1|||')).toThrow(/its version "sc-ppp:v2" is not sc-ppp:v1/);
+  expect(decode('sc-pp:v1|pp-1|||')).toBeUndefined();
+  const role = (name: string) => `arn:aws:iam::123456789012:role/${'p/'.repeat(217)}${name}`;
+  const id = (name: string) => ({ productId: 'x'.repeat(100), priorOwnerArn: role('N'), priorLaunchRoleArn: role(name) });
+  expect(Buffer.byteLength(encode(id('N')))).toBe(1017);
+  expect(Buffer.byteLength(encode(id('NNNNNNNN')))).toBe(1024);
+  expect(() => encode(id('NNNNNNNNN'))).toThrow(/over CloudFormation's limit of 1024/);
+});
