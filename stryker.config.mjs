@@ -14,7 +14,11 @@ export default {
     projectType: 'custom',
     configFile: 'jest.config.js',
     // Only the tests that load the sources: the e2e tests run the esbuild bundle, which Stryker does not mutate.
-    config: { testMatch: ['<rootDir>/test/rules.test.ts', '<rootDir>/test/lambda/**/*.test.ts'] },
+    config: {
+      testMatch: ['<rootDir>/test/rules.test.ts', '<rootDir>/test/lambda/**/*.test.ts'],
+      // Stop a test file at its first failure: the mutant is caught (scripts/stryker-bail-environment.cjs).
+      testEnvironment: './scripts/stryker-bail-environment.cjs',
+    },
     enableFindRelatedTests: true,
   },
   // Each mutant runs only the tests that executed its code in the dry run.
