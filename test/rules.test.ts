@@ -358,6 +358,7 @@ describe('parseResourceProperties, value by value', () => {
     expect(error?.message).toMatch(/^Invalid ProvisionedProductProperties \(9 problems\): unknown ProvisionedProductProperties key "K0"/);
     expect(error?.message).toMatch(/key "K7";[^|]*\| \.\.\.and 1 more$/);
     expect(error?.message).not.toContain('"K8"');
+    expect(error?.message).toContain('"K0"; only OWNER and LAUNCH_ROLE can be managed. | unknown ProvisionedProductProperties key "K1"');
     const eight = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`K${i}`, 'x']));
     expect(() => parseResourceProperties({ ...base, ProvisionedProductProperties: { OWNER: ROLE, ...eight } })).toThrow(
       /^Invalid ProvisionedProductProperties \(8 problems\): .*"K7"; only OWNER and LAUNCH_ROLE can be managed\.$/,

@@ -117,6 +117,11 @@ describe('text from elsewhere in a message', () => {
     expect(message).toContain('(prior owner arn:o, prior launch role arn:l): Error: x.');
   });
 
+  test('a write of both keys names both, comma-separated', () => {
+    const both = { ...change('apply'), Properties: { OWNER: 'arn:o', LAUNCH_ROLE: 'arn:l' } };
+    expect(writeRejected(both, new Error('x'))).toContain('while setting OWNER=arn:o, LAUNCH_ROLE=arn:l.');
+  });
+
   test('durations under a minute are in seconds, longer ones in minutes', () => {
     expect(timedOut(change('apply'), 59_000, 'x')).toContain('(59 s)');
     expect(timedOut(change('apply'), 60_000, 'x')).toContain('(1 min)');

@@ -122,6 +122,9 @@ describe('physical id', () => {
     } catch (e) {
       expect((e as Error).name).toBe('InvalidPhysicalIdError');
       expect((e as Error).message).toMatch(/has this resource's prefix but is not one it wrote: .*Nothing was written/);
+      expect((e as Error).message).toMatch(
+        /A CloudFormation lifecycle never produces such an id; if the stack was edited by hand, remove the resource/,
+      );
       expect((e as Error).message).toMatch(why);
       expect((e as Error).message.length).toBeLessThan(1000);
     }
