@@ -37,8 +37,12 @@ export interface FakeCall {
   outcome: string;
 }
 
-/** The kinds of fault a fake can inject. */
-export type FaultKind = 'throttle' | '5xx' | 'drop';
+/**
+ * The kinds of fault a fake can inject: 'throttle' (400 ThrottlingException), '5xx' (500
+ * InternalFailure) and 'drop' (the connection closed unanswered) say "not now" and the SDK retries
+ * them; 'denied' (400 AccessDeniedException) says "no": a permission the caller lacks, never retried.
+ */
+export type FaultKind = 'throttle' | '5xx' | 'drop' | 'denied';
 
 /** Faults injected before the operation runs (a faulted write is never applied). */
 export interface FaultPlan {
@@ -92,7 +96,7 @@ export class AwsJsonServer {
   /** Base URL for the SDK's AWS_ENDPOINT_URL_<SERVICE>, e.g. 'http://127.0.0.1:12345'. */
   endpoint = '';
   /** Number of faults injected so far, per kind. */
-  readonly faultsInjected: Record<FaultKind, number> = { throttle: 0, '5xx': 0, drop: 0 };
+  readonly faultsInjected: Record<FaultKind, number> = { throttle: 0, '5xx': 0, drop: 0, denied: 0 };
   /** Every HTTP call received, in arrival order. */
   readonly calls: FakeCall[] = [];
   /** Descriptions of malformed calls (API-model violations, unknown operations, bad HTTP). */
@@ -180,6 +184,9 @@ export class AwsJsonServer {
         return;
       }
       if (fault === 'throttle') return fail(new ApiError('ThrottlingException', 'Rate exceeded'));
+      if (fault === 'denied') {
+        return fail(new ApiError('AccessDeniedException', `injected: the caller is not authorized to perform ${op || 'this operation'}`));
+      }
       return fail(new ApiError('InternalFailure', 'injected internal failure', false, 500));
     }
 

@@ -13,9 +13,20 @@
  * - A FAILED record leaves the product AVAILABLE (not TAINTED) and the old values in place.
  * - An IdempotencyToken reused with different parameters is answered with
  *   InvalidParametersException and recorded as a violation (a client bug).
- * - Search supports only `id:<pp-id>` terms in `Filters.SearchQuery`; any other query returns
- *   every (non-terminated) product. No pagination (everything fits one page).
- * - UserArn and UserArnSession in search results both equal the current OWNER.
+ * - Search understands one query: a single `id:<pp-id>` term in `Filters.SearchQuery` (or no
+ *   term at all). Any other query (another field, free text, several terms) lists nothing, never
+ *   "everything": a client that relied on a query the fake cannot answer would otherwise pass here
+ *   and read the wrong product's owner in the service.
+ * - Search lists the account's products only at the `Account` access level. The caller (the
+ *   handler) owns no product, so the `User` and `Role` levels, and an absent AccessLevelFilter (the
+ *   API reference gives `User` as the default), list nothing. The only accepted Value is `self`.
+ * - Search pages are 20 products unless PageSize says otherwise (the service documents no default;
+ *   at most 100 per page in any case).
+ * - OWNER is the principal as UpdateProvisionedProductProperties sets it (an IAM user, IAM role or
+ *   STS assumed-role ARN). Search reports it as UserArnSession ("the ARN of the user in the
+ *   session"), and as UserArn the IAM identity behind it: the user or role itself, or for an
+ *   assumed-role session its role, which the fake writes without an IAM path (the session ARN
+ *   does not carry one).
  * - LAUNCH_ROLE, like OWNER, must be in the product's account.
  */
 import {
@@ -37,7 +48,11 @@ import {
 export interface FakeProductInit {
   /** Provisioned product id, e.g. `pp-abc123`. */
   id: string;
-  /** Current OWNER (an IAM user / role / STS assumed-role ARN). */
+  /**
+   * Current OWNER: an IAM user, IAM role or STS assumed-role ARN. For a product provisioned by an
+   * assumed-role session (a federated or SSO user, say) it is that session's ARN, which search
+   * reports as UserArnSession, with the session's role as UserArn.
+   */
   owner: string;
   /** Current launch role ARN; absent or '' for none. */
   launchRole?: string;
@@ -70,6 +85,7 @@ export interface FakeServiceCatalogOptions {
 /** Snapshot of a product as seen by tests. */
 export interface FakeProductView {
   id: string;
+  /** The OWNER, as search reports it in UserArnSession (UserArn is the IAM identity behind it). */
   owner: string;
   /** '' for none. */
   launchRole: string;
@@ -131,6 +147,15 @@ function randomSuffix(n = 13): string {
 function epochSeconds(ms: number): number {
   return ms / 1000;
 }
+
+/** The IAM identity behind an owner: an assumed-role session's role (without path), else the ARN itself. */
+function iamIdentityOf(owner: string): string {
+  const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(owner);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : owner;
+}
+
+/** Search page size when the request gives none (the API reference documents no default). */
+const DEFAULT_SEARCH_PAGE_SIZE = 20;
 
 /** Account of an ARN accepted by `re`, or undefined when it does not match. */
 function arnAccount(re: RegExp, arn: string): string | undefined {
@@ -338,11 +363,12 @@ export class ServiceCatalogBackend {
     checkMembers(op, input, ['AcceptLanguage', 'AccessLevelFilter', 'Filters', 'SortBy', 'SortOrder', 'PageSize', 'PageToken']);
     checkAcceptLanguage(op, input.AcceptLanguage);
     checkPageSize(op, input.PageSize, 100);
-    checkString(op, 'PageToken', input.PageToken, { required: false, min: 0, max: 2024 });
+    const pageToken = checkString(op, 'PageToken', input.PageToken, { required: false, min: 0, max: 2024 });
     checkString(op, 'SortBy', input.SortBy, { required: false, min: 0, max: 2048 });
     if (input.SortOrder !== undefined && input.SortOrder !== 'ASCENDING' && input.SortOrder !== 'DESCENDING') {
       throw malformed(`${op}: SortOrder ${JSON.stringify(input.SortOrder)}`);
     }
+    let accessLevel = 'User';
     if (input.AccessLevelFilter !== undefined) {
       const f = input.AccessLevelFilter;
       if (!isObject(f)) throw malformed(`${op}: AccessLevelFilter must be an object`);
@@ -350,10 +376,13 @@ export class ServiceCatalogBackend {
       if (f.Key !== undefined && !['Account', 'Role', 'User'].includes(f.Key as string)) {
         throw malformed(`${op}: AccessLevelFilter.Key ${JSON.stringify(f.Key)}`);
       }
-      checkString(op, 'AccessLevelFilter.Value', f.Value, { required: false, min: 0, max: 10000 });
+      const value = checkString(op, 'AccessLevelFilter.Value', f.Value, { required: false, min: 0, max: 10000 });
+      if (value !== undefined && value.toLowerCase() !== 'self') {
+        throw malformed(`${op}: AccessLevelFilter.Value ${JSON.stringify(value)}: the only supported value is self`);
+      }
+      accessLevel = (f.Key as string | undefined) ?? accessLevel;
     }
-    const ids: string[] = [];
-    let idOnly = false;
+    const terms: string[] = [];
     if (input.Filters !== undefined) {
       const filters = input.Filters;
       if (!isObject(filters)) throw malformed(`${op}: Filters must be an object`);
@@ -362,30 +391,44 @@ export class ServiceCatalogBackend {
         if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
           throw malformed(`${op}: Filters.SearchQuery must be a list of strings`);
         }
-        for (const v of values as string[]) {
-          const m = /^id:(.+)$/.exec(v.trim());
-          if (m) ids.push(m[1].trim());
-        }
-        idOnly = values.length > 0 && ids.length === values.length;
+        terms.push(...(values as string[]));
       }
     }
+    const offset = pageToken === undefined || pageToken === '' ? 0 : Number(pageToken);
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new ApiError('InvalidParametersException', `${op}: PageToken ${pageToken} is not valid`);
     const now = this.settle();
-    const candidates = idOnly ? ids.map((id) => this.products.get(id)) : [...this.products.values()];
-    const found: Json[] = [];
-    for (const p of candidates) {
-      if (!p) continue;
+    const matching = accessLevel === 'Account' ? this.searchMatches(terms) : [];
+    const listed: Json[] = [];
+    for (const p of matching) {
       const lag = this.searchLag.get(p.id) ?? 0;
       if (lag > 0) {
         this.searchLag.set(p.id, lag - 1);
         continue;
       }
-      found.push({
+      listed.push({
         ...this.productFields(p, now),
-        UserArn: p.owner,
+        UserArn: iamIdentityOf(p.owner),
         UserArnSession: p.owner,
       });
     }
-    return { ProvisionedProducts: found, TotalResultsCount: found.length };
+    const pageSize = typeof input.PageSize === 'number' && input.PageSize > 0 ? input.PageSize : DEFAULT_SEARCH_PAGE_SIZE;
+    const page = listed.slice(offset, offset + pageSize);
+    const next = offset + page.length;
+    return {
+      ProvisionedProducts: page,
+      TotalResultsCount: listed.length,
+      ...(next < listed.length ? { NextPageToken: String(next) } : {}),
+    };
+  }
+
+  /** The products a SearchQuery lists: all for no term, the one named by a single `id:` term, none for anything else. */
+  private searchMatches(terms: string[]): ProductState[] {
+    if (terms.length === 0) return [...this.products.values()];
+    if (terms.length > 1) return [];
+    const m = /^id:(.+)$/.exec(terms[0].trim());
+    const p = m ? this.products.get(m[1].trim()) : undefined;
+    return p ? [p] : [];
   }
 
   private updateProvisionedProductProperties(input: Json): Json {

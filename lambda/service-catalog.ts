@@ -38,8 +38,8 @@ export interface SearchRetry {
 
 /**
  * Reads the product's status, launch role (DescribeProvisionedProduct) and owner
- * (SearchProvisionedProducts, at account level, filtered by id). Returns `undefined` when the
- * product does not exist.
+ * (SearchProvisionedProducts, at account level, filtered by id: its UserArnSession). Returns
+ * `undefined` when the product does not exist.
  */
 export async function readProduct(
   productId: string,
@@ -67,7 +67,11 @@ export async function readProduct(
       }),
     );
     const match = (out.ProvisionedProducts ?? []).find((p) => p.Id === productId);
-    if (match) owner = match.UserArn ?? match.UserArnSession ?? '';
+    // The owner is the principal OWNER was set to, session included: UserArnSession. UserArn is
+    // only the IAM identity behind it (an assumed-role session's role), and restoring that would
+    // hand the product from the session to everyone using the role. UserArn is the fallback for a
+    // listing that carries no session.
+    if (match) owner = match.UserArnSession ?? match.UserArn ?? '';
   }
   return {
     status: detail.Status ?? '',

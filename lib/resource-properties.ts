@@ -52,7 +52,7 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
 
   const properties: Partial<Record<PropertyKey, string>> = {};
   const map = props[RESOURCE_PROPERTY.properties];
-  if (map === undefined || map === null || typeof map !== 'object' || Array.isArray(map)) {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) {
     problems.push(`${RESOURCE_PROPERTY.properties} must be a map with OWNER and/or LAUNCH_ROLE (got ${show(map)}).`);
   } else {
     for (const [key, value] of Object.entries(map as Record<string, unknown>)) {
@@ -68,7 +68,7 @@ export function parseResourceProperties(raw: Record<string, unknown> | undefined
   }
 
   const acceptLanguage = props[RESOURCE_PROPERTY.acceptLanguage];
-  if (acceptLanguage !== undefined && acceptLanguage !== '' && typeof acceptLanguage !== 'string') {
+  if (acceptLanguage !== undefined && typeof acceptLanguage !== 'string') {
     problems.push(`${RESOURCE_PROPERTY.acceptLanguage} must be a string (got ${show(acceptLanguage)}). ${FIX.acceptLanguage}`);
   }
   const language = typeof acceptLanguage === 'string' && acceptLanguage !== '' ? acceptLanguage : undefined;
@@ -116,8 +116,7 @@ export interface LenientProperties {
  */
 export function readLeniently(props: Record<string, unknown> | undefined): LenientProperties {
   const map = props?.[RESOURCE_PROPERTY.properties];
-  const managedKeys =
-    map && typeof map === 'object' ? PROPERTY_KEYS.filter((k) => typeof (map as Record<string, unknown>)[k] === 'string') : [];
+  const managedKeys = PROPERTY_KEYS.filter((k) => typeof (map as Record<string, unknown> | null | undefined)?.[k] === 'string');
   const language = props?.[RESOURCE_PROPERTY.acceptLanguage];
   const productId = props?.[RESOURCE_PROPERTY.productId];
   return {

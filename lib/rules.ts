@@ -120,7 +120,7 @@ export function checkHome(values: Partial<Record<PropertyKey, string>>, home: Pa
   const problems: string[] = [];
   for (const key of PROPERTY_KEYS) {
     const value = values[key];
-    const at = value === undefined ? undefined : homeOf(value);
+    const at = homeOf(value ?? '');
     if (!at) continue;
     if (home.partition !== undefined && at.partition !== home.partition) {
       problems.push(`${key} ${show(value)} is in partition ${at.partition}, but ${where} is in partition ${home.partition}. ${FIX.home}`);
@@ -161,9 +161,7 @@ export function checkDeclaredValues(values: DeclaredValues): string[] {
   if (values.productId !== undefined) pushIf(problems, checkProductId(values.productId));
   if (values.owner !== undefined) pushIf(problems, checkOwnerArn(values.owner));
   if (values.launchRole !== undefined) pushIf(problems, checkLaunchRoleArn(values.launchRole));
-  if (problems.length === 0 && values.owner !== undefined && values.launchRole !== undefined) {
-    pushIf(problems, checkSameHome(values.owner, values.launchRole));
-  }
+  if (problems.length === 0) pushIf(problems, checkSameHome(values.owner ?? '', values.launchRole ?? ''));
   if (values.acceptLanguage !== undefined) pushIf(problems, checkAcceptLanguage(values.acceptLanguage));
   return problems;
 }

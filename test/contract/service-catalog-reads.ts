@@ -27,11 +27,11 @@ export const sessionOwner: Behaviour = {
   id: 'sc.session-owner',
   service: 'Service Catalog',
   assumption:
-    'For a product provisioned by an STS assumed-role session, the search reports the session in UserArnSession and something else in UserArn (the principal without its session); the handler takes UserArn for the owner.',
+    'For a product provisioned by an STS assumed-role session, the search reports the session in UserArnSession and something else in UserArn (the principal without its session); the handler records the session as the owner.',
   reliedOnBy:
-    'lambda/service-catalog.ts readProduct records UserArn (UserArnSession only when UserArn is absent) as the prior owner, which Delete writes back as OWNER (see sc.userarn-roundtrip).',
+    'lambda/service-catalog.ts readProduct records UserArnSession (UserArn when there is no session) as the prior owner, which Delete writes back as OWNER (see sc.userarn-roundtrip): the session owned the product, not its whole role.',
   source: `${SC_DOCS}/API_ProvisionedProductAttribute.html (UserArn: "the ARN of the user"; UserArnSession: "the ARN of the user in the session. This ARN might contain a session ID")`,
-  fake: { kind: 'pending', issue: '#12', today: 'UserArn and UserArnSession both equal the current OWNER' },
+  fake: { kind: 'models' },
   writes: false,
   async run({ target, sc, observe }) {
     const product = await readProduct(sc, target.productId);
@@ -43,9 +43,7 @@ export const sessionOwner: Behaviour = {
     }
     observe(`UserArn ${show(product.userArn)}, UserArnSession ${show(product.userArnSession)}`);
     if (product.userArn === product.userArnSession) {
-      throw new Difference(
-        `UserArn equals UserArnSession (${product.userArnSession}): the session is what the handler would record as the prior owner`,
-      );
+      throw new Difference(`UserArn equals UserArnSession (${product.userArnSession}): the role and its session cannot be told apart`);
     }
   },
 };
@@ -139,7 +137,7 @@ export const searchUnmatched: Behaviour = {
   reliedOnBy:
     'lambda/service-catalog.ts readProduct reads one page of the `id:<id>` search: a search that ignored its query would list every product, and in an account with more than a page of them the product would read as not listed (owner unknown).',
   source: `${SC_DOCS}/API_SearchProvisionedProducts.html (Filters: "the searchable fields are arn, createdTime, id, ... name ...")`,
-  fake: { kind: 'pending', issue: '#12', today: 'a query other than id:<id> lists every product' },
+  fake: { kind: 'models' },
   writes: false,
   async run({ sc, observe }) {
     const query = `name:ppp-contract-no-such-product-${randomSuffix(10)}`;

@@ -253,6 +253,7 @@ const stats: Stats = {
     throttle: 0,
     '5xx': 0,
     drop: 0,
+    denied: 0,
     'record-fails': 0,
     'slow-record': 0,
     busy: 0,

@@ -135,6 +135,85 @@ describe('FakeServiceCatalog via the real SDK', () => {
     expect(fake.violations).toEqual([]);
   });
 
+  test('SearchProvisionedProducts: an assumed-role owner is UserArnSession, its role (without path) is UserArn', async () => {
+    await setup();
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/alice@example.com`;
+    fake.addProduct({ id: 'pp-session', owner: session });
+    const search = async (id: string) =>
+      (
+        await client.send(
+          new SearchProvisionedProductsCommand({
+            AccessLevelFilter: { Key: 'Account', Value: 'self' },
+            Filters: { SearchQuery: [`id:${id}`] },
+          }),
+        )
+      ).ProvisionedProducts![0];
+    expect(await search('pp-session')).toMatchObject({ UserArnSession: session, UserArn: `arn:aws:iam::${ACCOUNT}:role/Dev` });
+    // Setting OWNER to a session hands the product to that session; to a role, to the role alone.
+    await waitForRecord((await update({ OWNER: NEW_OWNER }, 'own-1')).RecordId!);
+    expect(await search(PP)).toMatchObject({ UserArnSession: NEW_OWNER, UserArn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
+    await waitForRecord((await update({ OWNER: NEW_ROLE }, 'own-2')).RecordId!);
+    expect(await search(PP)).toMatchObject({ UserArnSession: NEW_ROLE, UserArn: NEW_ROLE });
+    expect(fake.product(PP)?.owner).toBe(NEW_ROLE);
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('SearchProvisionedProducts: a query the fake does not understand lists nothing, never everything', async () => {
+    await setup();
+    fake.addProduct({ id: 'pp-other', owner: OWNER });
+    const ids = async (filters: Record<string, string[]> | undefined) =>
+      (
+        await client.send(new SearchProvisionedProductsCommand({ AccessLevelFilter: { Key: 'Account', Value: 'self' }, Filters: filters }))
+      ).ProvisionedProducts!.map((p) => p.Id);
+    expect(await ids({ SearchQuery: [`id:${PP}`] })).toEqual([PP]);
+    expect(await ids({ SearchQuery: ['status:AVAILABLE'] })).toEqual([]);
+    expect(await ids({ SearchQuery: [PP] })).toEqual([]);
+    expect(await ids({ SearchQuery: [''] })).toEqual([]);
+    expect(await ids({ SearchQuery: [`id:${PP}`, 'id:pp-other'] })).toEqual([]);
+    expect(await ids({ SearchQuery: ['id:pp-nope'] })).toEqual([]);
+    // No query at all is understood: every product of the account.
+    expect((await ids({ SearchQuery: [] })).sort()).toEqual(['pp-other', PP].sort());
+    expect((await ids(undefined)).sort()).toEqual(['pp-other', PP].sort());
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('SearchProvisionedProducts: only the Account access level lists products the caller does not own', async () => {
+    await setup();
+    const ids = async (accessLevelFilter: { Key?: 'Account' | 'Role' | 'User'; Value?: string } | undefined) =>
+      (
+        await client.send(
+          new SearchProvisionedProductsCommand({ AccessLevelFilter: accessLevelFilter, Filters: { SearchQuery: [`id:${PP}`] } }),
+        )
+      ).ProvisionedProducts!.map((p) => p.Id);
+    expect(await ids({ Key: 'Account', Value: 'self' })).toEqual([PP]);
+    expect(await ids({ Key: 'User', Value: 'self' })).toEqual([]);
+    expect(await ids({ Key: 'Role', Value: 'self' })).toEqual([]);
+    expect(await ids(undefined)).toEqual([]);
+    expect(await ids({})).toEqual([]);
+    expect(fake.violations).toEqual([]);
+    const err = await errorOf(ids({ Key: 'Account', Value: '' }));
+    expect(err.name).toBe('InvalidParametersException');
+    expect(fake.violations).toEqual([expect.stringMatching(/AccessLevelFilter.Value "": the only supported value is self/)]);
+  });
+
+  test('SearchProvisionedProducts pages: 20 products unless PageSize says otherwise', async () => {
+    await setup();
+    for (let i = 0; i < 24; i++) fake.addProduct({ id: `pp-page${i}`, owner: OWNER });
+    const page = (token?: string, size?: number) =>
+      client.send(
+        new SearchProvisionedProductsCommand({ AccessLevelFilter: { Key: 'Account', Value: 'self' }, PageToken: token, PageSize: size }),
+      );
+    const first = await page();
+    expect(first.ProvisionedProducts).toHaveLength(20);
+    expect(first.TotalResultsCount).toBe(25);
+    const second = await page(first.NextPageToken);
+    expect(second.ProvisionedProducts).toHaveLength(5);
+    expect(second.NextPageToken).toBeUndefined();
+    expect(new Set([...first.ProvisionedProducts!, ...second.ProvisionedProducts!].map((p) => p.Id)).size).toBe(25);
+    expect((await page(undefined, 100)).ProvisionedProducts).toHaveLength(25);
+    expect(fake.violations).toEqual([]);
+  });
+
   test('update: record goes CREATED/IN_PROGRESS -> SUCCEEDED, product changes only then', async () => {
     await setup({ recordDurationMs: 200 });
     const out = await update({ OWNER: NEW_OWNER, LAUNCH_ROLE: NEW_ROLE }, 'tok-1');
@@ -281,6 +360,18 @@ describe('FakeServiceCatalog via the real SDK', () => {
     expect(again).toEqual(outcomes); // deterministic with a seed
     expect(outcomes).toContain('ok');
     expect(outcomes).toContain('ThrottlingException');
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('denied fault surfaces as AccessDeniedException (400, not retryable) and the write is not applied', async () => {
+    await setup();
+    fake.setFaults({ share: 1, kinds: ['denied'], ops: ['UpdateProvisionedProductProperties'] });
+    const err = await errorOf(update({ OWNER: NEW_OWNER }, 'denied-1'));
+    expect(err.name).toBe('AccessDeniedException');
+    expect(err.$metadata?.httpStatusCode).toBe(400);
+    expect(err.message).toMatch(/not authorized to perform UpdateProvisionedProductProperties/);
+    expect(fake.faultsInjected.denied).toBe(1);
+    expect(fake.product(PP)!.lastRecordId).toBeUndefined();
     expect(fake.violations).toEqual([]);
   });
 

@@ -1,4 +1,15 @@
-import { idempotencyToken, nextPollDelay, waiterWillGiveUp, planApply, planRestore, recordOutcome } from '../../lambda/decisions';
+import { createHash } from 'node:crypto';
+import {
+  hasWrites,
+  idempotencyToken,
+  managedKeys,
+  nextPollDelay,
+  planApply,
+  planRestore,
+  recordOutcome,
+  valuesAreSettled,
+  waiterWillGiveUp,
+} from '../../lambda/decisions';
 
 const A = 'arn:aws:iam::123456789012:role/A';
 const B = 'arn:aws:iam::123456789012:role/B';
@@ -109,4 +120,66 @@ describe('giving up before the waiter does', () => {
     expect(waiterWillGiveUp(plannedAt + 30 * 60_000 - 8_000, plannedAt, 30 * 60_000, 5_000)).toBe(false);
     expect(waiterWillGiveUp(plannedAt + 30 * 60_000 - 7_000, plannedAt, 30 * 60_000, 5_000)).toBe(true);
   });
+});
+
+describe('whether values read now are the ones the product keeps', () => {
+  test.each([
+    ['AVAILABLE', true],
+    ['TAINTED', true],
+    ['ERROR', true],
+    ['UNDER_CHANGE', false],
+    ['PLAN_IN_PROGRESS', false],
+  ])('a product %s: settled %s', (status, settled) => expect(valuesAreSettled(status)).toBe(settled));
+});
+
+describe('planning against a busy product (values not settled)', () => {
+  test('every desired key is written, even one that already has the value', () => {
+    expect(planApply({ OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: A }, [], priors, undefined).write).toEqual({
+      OWNER: ORIGINAL_OWNER,
+      LAUNCH_ROLE: A,
+    });
+  });
+
+  test('a restore writes every prior; a key whose prior was empty is skipped, saying its value is changing', () => {
+    const plan = planRestore(['OWNER', 'LAUNCH_ROLE'], { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: '' }, undefined);
+    expect(plan).toEqual({ write: { OWNER: ORIGINAL_OWNER }, skipped: [{ key: 'LAUNCH_ROLE', current: '(changing)' }] });
+  });
+
+  test('a key whose prior was empty and that is still empty is neither written nor reported', () => {
+    expect(planRestore(['LAUNCH_ROLE'], { OWNER: ORIGINAL_OWNER, LAUNCH_ROLE: '' }, { OWNER: B, LAUNCH_ROLE: '' })).toEqual({
+      write: {},
+      skipped: [],
+    });
+  });
+});
+
+describe('plan helpers', () => {
+  test('managedKeys lists the keys set, in a stable order', () => {
+    expect(managedKeys({ LAUNCH_ROLE: A, OWNER: B })).toEqual(['OWNER', 'LAUNCH_ROLE']);
+    expect(managedKeys({ LAUNCH_ROLE: A })).toEqual(['LAUNCH_ROLE']);
+    expect(managedKeys({})).toEqual([]);
+  });
+
+  test('hasWrites is true only for a plan with something to write', () => {
+    expect(hasWrites({ write: {}, skipped: [{ key: 'LAUNCH_ROLE', current: A }] })).toBe(false);
+    expect(hasWrites({ write: { OWNER: A }, skipped: [] })).toBe(true);
+  });
+});
+
+describe('pacing at its edges', () => {
+  test('a poll that ends exactly at the deadline still happens; one that would end after it hands back', () => {
+    expect(nextPollDelay(9_000, 10_000, 1_000, 5)).toBe(1_000);
+    expect(nextPollDelay(9_001, 10_000, 1_000, 5)).toBeUndefined();
+  });
+
+  test('the give-up point is exactly totalTimeout less 1.5 intervals after onEvent', () => {
+    expect(waiterWillGiveUp(1_000 + 60_000 - 7_500, 1_000, 60_000, 5_000)).toBe(true);
+    expect(waiterWillGiveUp(1_000 + 60_000 - 7_501, 1_000, 60_000, 5_000)).toBe(false);
+  });
+});
+
+test('the token of a given request and write is stable across releases, so a redelivery a newer handler receives sends the same one', () => {
+  expect(idempotencyToken('req-1', 'pp-1', { OWNER: A })).toBe(
+    createHash('sha256').update(`req-1|pp-1|OWNER=${A}|LAUNCH_ROLE=`).digest('hex'),
+  );
 });

@@ -35,8 +35,11 @@ const state = (id: string) => {
   const p = fake.product(id);
   return { owner: p?.owner, launchRole: p?.launchRole };
 };
-const writes = (id: string) =>
-  fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input?.ProvisionedProductId === id && c.outcome === 'ok');
+/** The write calls on product `id` that ended with `outcome` ('ok' by default; undefined: every one). */
+const writes = (id: string, outcome: string | undefined = 'ok') =>
+  fake
+    .callsOf('UpdateProvisionedProductProperties')
+    .filter((c) => c.input?.ProvisionedProductId === id && (outcome === undefined || c.outcome === outcome));
 
 afterEach(() => {
   fake.setFaults(undefined);
@@ -108,12 +111,44 @@ describe('Create', () => {
     expect(data.PreviousOwnerArn).toBe(ALICE);
   });
 
-  test('a product busy with another change is retried, not failed', async () => {
+  test('a product busy with another change is retried within the window, then left to the waiter, not failed', async () => {
     const id = product('pp-busy');
-    fake.setBusy(id, 800); // long enough to outlast onEvent (a busy product is looked up first) on a loaded machine
-    await run(event('Create', { id, owner: ADMIN }));
+    const e = event('Create', { id, owner: ADMIN });
+    const planned = await handler.onEvent(e);
+    fake.setBusy(id, 60_000);
+    const merged = startWaiter(sfn, e, planned);
+    expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
+    const refused = writes(id, 'InvalidStateException').length;
+    // Retried at most once per poll interval (10 ms) within the 300 ms window, never in a tight loop.
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(refused).toBeLessThanOrEqual(300 / 10 + 2);
+    fake.setBusy(id, 0);
+    for (let i = 0; i < 100 && !(await handler.isComplete(merged)).IsComplete; i++);
     expect(state(id).owner).toBe(ADMIN);
-    expect(fake.callsOf('UpdateProvisionedProductProperties').some((c) => c.outcome === 'InvalidStateException')).toBe(true);
+  });
+
+  test('a product whose search never lists it fails the Create after the configured attempts, before any write', async () => {
+    const id = product('pp-unlisted');
+    fake.setSearchLag(id, 3); // SEARCH_ATTEMPTS is 3: one search short
+    const searchesBefore = fake.callsOf('SearchProvisionedProducts').length;
+    await expect(handler.onEvent(event('Create', { id, owner: ADMIN }))).rejects.toThrow(
+      /Cannot read the current owner of provisioned product pp-unlisted: SearchProvisionedProducts did not list it after 3 attempts.*Nothing was changed/,
+    );
+    expect(fake.callsOf('SearchProvisionedProducts').length - searchesBefore).toBe(3);
+    expect(writes(id, undefined)).toHaveLength(0);
+  });
+
+  test('a product provisioned by an assumed-role session: the session is the prior owner, and Delete gives the product back to it', async () => {
+    // Search reports the session as UserArnSession and only its role as UserArn. OWNER accepts
+    // assumed-role ARNs: restoring the role instead would hand the product to everyone using it.
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/Developer/alice@example.com`;
+    const id = product('pp-session', session);
+    const { physicalId, data } = await run(event('Create', { id, owner: ADMIN }));
+    expect(data.PreviousOwnerArn).toBe(session);
+    expect(physicalId).toContain('|sts:assumed-role/Developer/alice@example.com|');
+    expect(state(id).owner).toBe(ADMIN);
+    await run(event('Delete', { id, owner: ADMIN }, { physicalId }));
+    expect(state(id).owner).toBe(session);
   });
 
   test('a FAILED record fails the deploy with the record errors, and the values are unchanged', async () => {

@@ -1,7 +1,17 @@
 /**
  * The messages a user reads when a deploy fails: each names the product, the values and what to do.
  */
-import { recordFailed, restoreFailed, timedOut, writeRejected } from '../../lambda/messages';
+import {
+  MAX_REASON_CHARACTERS,
+  ReportedError,
+  bounded,
+  ownerUnknown,
+  productNotFound,
+  recordFailed,
+  restoreFailed,
+  timedOut,
+  writeRejected,
+} from '../../lambda/messages';
 import type { PlannedChange } from '../../lambda/events';
 
 const change = (purpose: PlannedChange['Purpose']): PlannedChange => ({
@@ -47,4 +57,94 @@ test('giving up says how long, on what, and what to do next', () => {
   expect(message).toContain("the provider's totalTimeout (30 min) waiting for record rec-1 to finish, on provisioned product pp-1");
   expect(message).toContain('aws servicecatalog describe-provisioned-product --id pp-1');
   expect(timedOut(change('apply'), 45_000, 'x')).toContain('(45 s)');
+});
+
+describe('the error CloudFormation receives', () => {
+  test('a message that fits is passed on as it is', () => {
+    const error = new Error('x'.repeat(MAX_REASON_CHARACTERS));
+    expect(bounded(error)).toBe(error);
+    expect(bounded('not an error')).toBe('not an error');
+  });
+
+  test('a longer one is cut, saying where the whole message is, and keeps its name and cause', () => {
+    const error = Object.assign(new Error('y'.repeat(MAX_REASON_CHARACTERS + 1)), { name: 'ReportedError' });
+    const cut = bounded(error) as Error;
+    expect(cut.message).toBe(
+      `${'y'.repeat(MAX_REASON_CHARACTERS)}... (cut at ${MAX_REASON_CHARACTERS} of ${MAX_REASON_CHARACTERS + 1} characters; the whole message is in the handler's log)`,
+    );
+    expect(cut.name).toBe('ReportedError');
+    expect(cut.cause).toBe(error);
+  });
+
+  test('a ReportedError is an Error of that name, with its cause', () => {
+    const cause = new Error('c');
+    const error = new ReportedError('m', { cause });
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('ReportedError');
+    expect(error.cause).toBe(cause);
+  });
+});
+
+describe('text from elsewhere in a message', () => {
+  test('a service error over 400 characters is cut and its length said; 400 are kept whole', () => {
+    const long = Object.assign(new Error('z'.repeat(401)), { name: 'ValidationException' });
+    expect(writeRejected(change('apply'), long)).toContain(`ValidationException: ${'z'.repeat(400)}... (401 characters in all)`);
+    const fits = Object.assign(new Error('z'.repeat(400)), { name: 'ValidationException' });
+    expect(writeRejected(change('apply'), fits)).toMatch(/ValidationException: z{400}$/);
+  });
+
+  test('something thrown that is not an Error is shown as a value', () => {
+    expect(writeRejected(change('apply'), 'boom')).toMatch(/while setting OWNER=.*\. string: "boom"$/);
+    expect(restoreFailed('pp-1', undefined, { code: 1 }).message).toMatch(
+      /\(prior owner \(none\), prior launch role \(none\)\): \{"code":1\}\. The product keeps its current values\./,
+    );
+  });
+
+  test('a record reports at most five of its errors, each clipped', () => {
+    const errors = Array.from({ length: 7 }, (_, i) => ({ Code: `E${i}`, Description: i === 0 ? 'd'.repeat(401) : `d${i}` }));
+    const message = recordFailed(change('restore'), 'rec-1', errors);
+    expect(message).toContain(`E0: ${'d'.repeat(400)}... (401 characters in all); E1: d1`);
+    expect(message).toContain('E4: d4. See the record with `aws servicecatalog describe-record --id rec-1`.');
+    expect(message).not.toContain('E5');
+    expect(message).toContain(
+      'FAILED while restoring the prior values OWNER=arn:aws:iam::123456789012:role/New (prior owner arn:aws:iam::123456789012:user/alice, prior launch role (none)); restore them by hand with `aws servicecatalog update-provisioned-product-properties`:',
+    );
+  });
+
+  test('the restore command lists every prior, separated for the CLI', () => {
+    const message = restoreFailed('pp-1', { OWNER: 'arn:o', LAUNCH_ROLE: 'arn:l' }, new Error('x')).message;
+    expect(message).toContain('--provisioned-product-properties OWNER=arn:o,LAUNCH_ROLE=arn:l`.');
+    expect(message).toContain('(prior owner arn:o, prior launch role arn:l): Error: x.');
+  });
+
+  test('a write of both keys names both, comma-separated', () => {
+    const both = { ...change('apply'), Properties: { OWNER: 'arn:o', LAUNCH_ROLE: 'arn:l' } };
+    expect(writeRejected(both, new Error('x'))).toContain('while setting OWNER=arn:o, LAUNCH_ROLE=arn:l.');
+  });
+
+  test('durations under a minute are in seconds, longer ones in minutes', () => {
+    expect(timedOut(change('apply'), 59_000, 'x')).toContain('(59 s)');
+    expect(timedOut(change('apply'), 60_000, 'x')).toContain('(1 min)');
+    expect(timedOut(change('apply'), 90_000, 'x')).toContain('(1.5 min)');
+    expect(timedOut(change('apply'), 1_500, 'x')).toContain('(1.5 s)');
+  });
+});
+
+test('a missing product and an unlisted owner say what to check', () => {
+  expect(productNotFound('pp-9')).toMatch(
+    /^Provisioned product "pp-9" was not found in this account and region \(ResourceNotFoundException/,
+  );
+  expect(ownerUnknown('pp-9', 4)).toMatch(
+    /^Cannot read the current owner of provisioned product pp-9: SearchProvisionedProducts did not list it after 4 attempts/,
+  );
+});
+
+test('as a fresh container loads it, an error is cut past 1,800 characters', () => {
+  let m: typeof import('../../lambda/messages') | undefined;
+  jest.isolateModules(() => {
+    m = jest.requireActual<typeof import('../../lambda/messages')>('../../lambda/messages');
+  });
+  const fits = new Error('a'.repeat(1800));
+  expect(m!.bounded(fits)).toBe(fits);
+  expect((m!.bounded(new Error('a'.repeat(1801))) as Error).message).toMatch(/^a{1800}\.\.\. \(cut at 1800 of 1801 characters/);
 });

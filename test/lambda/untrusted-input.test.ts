@@ -22,9 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([fake.close(), sfn.close()]));
 
-/** The physical id a real Create of pp-target would have written. */
-const genuine = encodePhysicalId({ productId: 'pp-target', priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });
-const MALLORY = `arn:aws:iam::${ACCOUNT}:role/Mallory`;
+/** The physical id a real Create of pp-target would have written (pinned by the last test). */
+const genuine = 'sc-ppp:v1|pp-target|aws|123456789012|iam:user/alice|iam:role/LaunchA';
 const base = event('Create', { id: 'pp-target', owner: ADMIN }) as unknown as Record<string, unknown>;
 const props = base.ResourceProperties as Record<string, unknown>;
 const withProps = (change: Record<string, unknown>, type = 'Create', extra: Record<string, unknown> = {}) =>
@@ -107,9 +106,10 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['an unknown RequestType', { ...base, RequestType: 'Destroy' }, /Unknown RequestType "Destroy": expected Create, Update or Delete/],
   ['null instead of an event', null, /onEvent was invoked with null, not a CloudFormation custom resource event/],
   ['a string instead of an event', 'Create', /onEvent was invoked with "Create", not a CloudFormation/],
+  ['a list instead of an event', [base], /onEvent was invoked with "\[\{.*\.\.\. \(\d+ characters in all\), not a CloudFormation/],
   [
     'a Delete whose id names another product',
-    deleteWith(encodePhysicalId({ productId: 'pp-other', priorOwnerArn: MALLORY, priorLaunchRoleArn: '' })),
+    deleteWith(`sc-ppp:v1|pp-other|aws|${ACCOUNT}|iam:role/Mallory|`),
     /PhysicalResourceId names provisioned product "pp-other" but ResourceProperties name "pp-target"/,
   ],
   [
@@ -159,6 +159,10 @@ test.each(cases)('%s: fails clearly, bounded, and writes nothing', async (_, inp
 
 test('isComplete given null fails clearly instead of with a TypeError', async () => {
   await expect(handler.isComplete(null as unknown as Handler.IsCompleteEvent)).rejects.toThrow(/isComplete was invoked with null/);
+});
+
+test('the ids these cases start from are the ones a real Create writes', () => {
+  expect(encodePhysicalId({ productId: 'pp-target', priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A })).toBe(genuine);
 });
 
 test('a genuine id with its own product still restores (the checks let the real lifecycle through)', async () => {

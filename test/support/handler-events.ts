@@ -11,9 +11,13 @@ export const WAITER_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Pr
 /** The properties of one test resource, as a test names them. */
 export type Props = { id: string; owner?: string; launchRole?: string; restoreOnDelete?: string; acceptLanguage?: string };
 
-/** Points the handler's SDK clients at the fakes, compresses its timing, and loads it. */
-export async function loadHandler(fake: FakeServiceCatalog, sfn: FakeStepFunctions): Promise<typeof Handler> {
-  Object.assign(process.env, {
+/**
+ * Points the handler's SDK clients at the fakes, compresses its timing, and loads it. With `env`,
+ * loads a separate instance (its own SDK clients and timing, as another Lambda container would
+ * have) with those variables on top, and leaves the environment as it was.
+ */
+export async function loadHandler(fake: FakeServiceCatalog, sfn: FakeStepFunctions, env?: Record<string, string>): Promise<typeof Handler> {
+  const base = {
     AWS_ENDPOINT_URL_SERVICE_CATALOG: fake.endpoint,
     AWS_ENDPOINT_URL_SFN: sfn.endpoint,
     [WAITER_ARN_ENV]: WAITER_ARN,
@@ -25,8 +29,23 @@ export async function loadHandler(fake: FakeServiceCatalog, sfn: FakeStepFunctio
     SEARCH_ATTEMPTS: '3',
     SEARCH_DELAY_MS: '5',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  return import('../../lambda/index');
+  };
+  Object.assign(process.env, base);
+  if (!env) return import('../../lambda/index');
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    let handler: typeof Handler | undefined;
+    await jest.isolateModulesAsync(async () => {
+      handler = await import('../../lambda/index');
+    });
+    return handler as typeof Handler;
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 /** The resource properties CloudFormation delivers for `p` (every scalar a string). */

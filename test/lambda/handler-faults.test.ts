@@ -1,0 +1,271 @@
+/**
+ * The handler when a service says "no" (a permission missing: fail at once, naming what), "not now"
+ * (a 5xx, throttling, a dropped connection: keep waiting) or "gone", and when the provider's
+ * totalTimeout runs out. Each test names the situation and asserts the outcome and the writes made.
+ */
+import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B } from '../support/fixtures';
+import type * as Handler from '../../lambda/index';
+import { event, loadHandler, startWaiter } from '../support/handler-events';
+
+let fake: FakeServiceCatalog;
+let sfn: FakeStepFunctions;
+let handler: typeof Handler;
+
+beforeAll(async () => {
+  fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
+  sfn = await FakeStepFunctions.start();
+  handler = await loadHandler(fake, sfn);
+});
+
+afterAll(() => Promise.all([fake.close(), sfn.close()]));
+
+afterEach(() => {
+  fake.setFaults(undefined);
+  sfn.setFaults(undefined);
+  expect(fake.violations).toEqual([]);
+  expect(sfn.violations).toEqual([]);
+});
+
+let products = 0;
+/** A fresh product owned by ALICE with launch role LAUNCH_A. */
+function product(): string {
+  const id = `pp-fault${++products}`;
+  fake.addProduct({ id, owner: ALICE, launchRole: LAUNCH_A, account: ACCOUNT });
+  return id;
+}
+
+/** Every write call on product `id`, with its outcome. */
+const writeOutcomes = (id: string) =>
+  fake
+    .callsOf('UpdateProvisionedProductProperties')
+    .filter((c) => c.input?.ProvisionedProductId === id)
+    .map((c) => c.outcome);
+
+/** onEvent, then the framework's start of the waiter: the event isComplete receives. */
+async function planned(e: Handler.CustomResourceEvent, h = handler): Promise<Handler.IsCompleteEvent> {
+  return startWaiter(sfn, e, await h.onEvent(e));
+}
+
+/** isComplete until done (faults off), as the waiter's later calls would be. */
+async function finish(merged: Handler.IsCompleteEvent, h = handler): Promise<void> {
+  for (let i = 0; i < 200; i++) if ((await h.isComplete(merged)).IsComplete) return;
+  throw new Error('isComplete never completed');
+}
+
+/** A Create of `id` that has run to the end; returns its physical id. */
+async function created(id: string, owner = ADMIN): Promise<string> {
+  const merged = await planned(event('Create', { id, owner }));
+  await finish(merged);
+  return merged.PhysicalResourceId as string;
+}
+
+describe('the write', () => {
+  test('a permission the handler lacks fails the deploy at once, naming the call and the error, after one attempt', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['denied'], ops: ['UpdateProvisionedProductProperties'] });
+    await expect(handler.isComplete(merged)).rejects.toThrow(
+      /UpdateProvisionedProductProperties on provisioned product pp-fault\d+ was rejected while setting OWNER=.*PlatformAdmin\. AccessDeniedException: injected/,
+    );
+    expect(writeOutcomes(id)).toEqual(['AccessDeniedException']);
+    expect(fake.product(id)?.owner).toBe(ALICE);
+  });
+
+  test('a rejected restore names the priors to put back by hand', async () => {
+    const id = product();
+    const physicalId = await created(id);
+    const merged = await planned(event('Delete', { id, owner: ADMIN }, { physicalId }));
+    fake.setFaults({ share: 1, kinds: ['denied'], ops: ['UpdateProvisionedProductProperties'] });
+    await expect(handler.isComplete(merged)).rejects.toThrow(
+      new RegExp(`was rejected while restoring the prior values OWNER=${ALICE.replace(/\//g, '\\/')} .*AccessDeniedException`),
+    );
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('a service failing for now (5xx) is waited on, not failed, and the write lands once it recovers', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['UpdateProvisionedProductProperties'] });
+    expect(await handler.isComplete({ ...merged, PlannedAt: Date.now() - 60_000 })).toEqual({ IsComplete: false });
+    expect(writeOutcomes(id).length).toBeGreaterThan(0);
+    expect(writeOutcomes(id).every((o) => o === 'InternalFailure')).toBe(true);
+    fake.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('throttling of the write is waited on, not failed', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['throttle'], ops: ['UpdateProvisionedProductProperties'] });
+    expect(await handler.isComplete({ ...merged, PlannedAt: Date.now() - 60_000 })).toEqual({ IsComplete: false });
+    expect(writeOutcomes(id).every((o) => o === 'ThrottlingException')).toBe(true);
+    fake.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('a write whose connection dropped unanswered is waited on, not failed', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['drop'], ops: ['UpdateProvisionedProductProperties'] });
+    expect(await handler.isComplete({ ...merged, PlannedAt: Date.now() - 60_000 })).toEqual({ IsComplete: false });
+    expect(writeOutcomes(id).every((o) => o === 'ConnectionDropped')).toBe(true);
+    fake.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('a Create whose product was terminated after onEvent fails: nothing was written, so it cannot succeed', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.terminate(id);
+    await expect(handler.isComplete(merged)).rejects.toThrow(/pp-fault\d+ was rejected while setting OWNER=.*ResourceNotFoundException/);
+  });
+
+  test('an Update whose product was terminated after onEvent fails the same way', async () => {
+    const id = product();
+    const physicalId = await created(id);
+    const merged = await planned(event('Update', { id, owner: ADMIN, launchRole: LAUNCH_B }, { physicalId, old: { id, owner: ADMIN } }));
+    fake.terminate(id);
+    await expect(handler.isComplete(merged)).rejects.toThrow(/ResourceNotFoundException/);
+  });
+});
+
+describe('the record', () => {
+  test('DescribeRecord failing for now (5xx) keeps the waiter going; the record is read once it recovers', async () => {
+    const id = product();
+    fake.planNextRecord({ durationMs: 100 });
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeRecord'] });
+    expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
+    fake.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('DescribeRecord refused for good fails the deploy; on a Delete, naming the priors', async () => {
+    const id = product();
+    const physicalId = await created(id);
+    fake.planNextRecord({ durationMs: 100 });
+    const merged = await planned(event('Delete', { id, owner: ADMIN }, { physicalId }));
+    fake.setFaults({ share: 1, kinds: ['denied'], ops: ['DescribeRecord'] });
+    await expect(handler.isComplete(merged)).rejects.toThrow(
+      new RegExp(`Could not restore provisioned product ${id} .*prior owner ${ALICE.replace(/\//g, '\\/')}.*AccessDeniedException`),
+    );
+  });
+});
+
+describe('the listing check before a capture writes', () => {
+  test('Step Functions failing for now: no write yet, and the write follows once it lists the request', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    sfn.setFaults({ share: 1, kinds: ['5xx'] });
+    expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
+    expect(writeOutcomes(id)).toEqual([]);
+    sfn.setFaults(undefined);
+    await finish(merged);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('Step Functions refusing the listing fails the deploy before any write, naming the permission', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    sfn.setFaults({ share: 1, kinds: ['denied'] });
+    await expect(handler.isComplete(merged)).rejects.toThrow(
+      /Could not confirm that Step Functions lists this request's waiter execution before writing: AccessDeniedException.*Nothing was written.*states:ListExecutions/,
+    );
+    expect(writeOutcomes(id)).toEqual([]);
+  });
+
+  test('a capture a minute after onEvent no longer waits for the listing', async () => {
+    const id = product();
+    const e = event('Create', { id, owner: ADMIN });
+    const result = await handler.onEvent(e);
+    // No waiter execution was started: only the minute that has passed lets the write go ahead.
+    sfn.setFaults({ share: 1, kinds: ['denied'] });
+    await finish({ ...e, ...result, PlannedAt: Date.now() - 61_000 });
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+});
+
+describe('timing from the provider', () => {
+  let timed: typeof Handler;
+  beforeAll(async () => {
+    // A 1-minute totalTimeout with a 5 s queryInterval, and a 5 s fast path.
+    timed = await loadHandler(fake, sfn, { TOTAL_TIMEOUT_MS: '60000', QUERY_INTERVAL_MS: '5000', FAST_PATH_WINDOW_MS: '5000' });
+  });
+
+  test('a product busy until the waiter would give up fails with what it waited for, before the framework times out', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    fake.setBusy(id, 60_000);
+    // 45 s after onEvent the waiter still has calls left: keep waiting.
+    expect(await timed.isComplete({ ...merged, PlannedAt: Date.now() - 45_000 })).toEqual({ IsComplete: false });
+    // 55 s after onEvent the next call (5 s on, with half an interval of margin) would come too late: give up now.
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /Gave up after the provider's totalTimeout \(1 min\) waiting for the product to accept the change .* on provisioned product pp-fault\d+ while setting OWNER=/,
+    );
+    fake.setBusy(id, 0);
+  });
+
+  test('giving up while Step Functions does not list the request says so', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    sfn.setFaults({ share: 1, kinds: ['5xx'] });
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /waiting for Step Functions to list this request's waiter execution, which must happen before the first write, on provisioned product/,
+    );
+    expect(writeOutcomes(id)).toEqual([]);
+  });
+
+  test('giving up on a record that still runs names it and its last status', async () => {
+    const id = product();
+    fake.planNextRecord({ neverFinish: true });
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /waiting for record rec-\w+ to finish \(last status (CREATED|IN_PROGRESS)\), on provisioned product/,
+    );
+  });
+
+  test('giving up while DescribeRecord fails for now names the failure', async () => {
+    const id = product();
+    fake.planNextRecord({ neverFinish: true });
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeRecord'] });
+    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
+      /waiting for record rec-\w+ to finish \(DescribeRecord failing: InternalFailure\)/,
+    );
+  });
+
+  test('a restore that runs out of time says so and names the priors, without a second wrapping', async () => {
+    const id = product();
+    const physicalId = await created(id);
+    const merged = await planned(event('Delete', { id, owner: ADMIN }, { physicalId }), timed);
+    fake.setBusy(id, 60_000);
+    const error = await timed.isComplete({ ...merged, PlannedAt: Date.now() - 59_000 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/^Gave up after the provider's totalTimeout \(1 min\) .*while restoring the prior values OWNER=/);
+    fake.setBusy(id, 0);
+  });
+
+  test('a record that finishes within the fast path completes in the first isComplete call', async () => {
+    const id = product();
+    fake.planNextRecord({ durationMs: 150 });
+    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
+    const result = await timed.isComplete({ ...merged, PlannedAt: Date.now() });
+    expect(result).toMatchObject({ IsComplete: true, Data: { PreviousOwnerArn: ALICE } });
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('the default handler (no totalTimeout known) never gives up by itself', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setBusy(id, 60_000);
+    expect(await handler.isComplete({ ...merged, PlannedAt: Date.now() - 3_600_000 })).toEqual({ IsComplete: false });
+    fake.setBusy(id, 0);
+  });
+});
