@@ -95,9 +95,9 @@ export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalo
   }
   const home = homeOf(product.arn);
   if (!home) throw new Error(`Provisioned product ${fixture.productId} has Arn ${JSON.stringify(product.arn)}, which names no account`);
-  if (product.userArn === '' || product.userArn === fixture.owner) {
+  if (product.owner === '' || product.owner === fixture.owner) {
     throw new Error(
-      `The suite alternates the owner between the product's current one (${product.userArn || 'unknown: the search does not list it'}) and ${fixture.owner}: they must be two different principals.`,
+      `The suite alternates the owner between the product's current one (${product.owner || 'unknown: the search does not list it'}) and ${fixture.owner}: they must be two different principals.`,
     );
   }
   const region = await sc.config.region();
@@ -109,7 +109,7 @@ export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalo
     serviceCatalog: sc,
     stepFunctions: sfn,
     productId: fixture.productId,
-    owners: [fixture.owner, product.userArn],
+    owners: [fixture.owner, product.owner],
     launchRole: fixture.launchRole,
     foreignAccount: home.account === '111111111111' ? '222222222222' : '111111111111',
     timing: { pollMs: 1_000, recordTimeoutMs: 10 * 60_000, listingTimeoutMs: LISTING_CHECK_WINDOW_MS, executionGapMs: 1_100 },

@@ -28,9 +28,11 @@ export interface ProductReading {
   readonly lastRecordId: string;
   /** Whether the handler's search (account level, `id:<id>`) listed it. */
   readonly listed: boolean;
-  /** The search's UserArn: what the handler takes for the owner. */
+  /** The search's UserArn: the principal, without a session. */
   readonly userArn: string;
   readonly userArnSession: string;
+  /** The owner as the handler records it: UserArnSession, or UserArn when there is no session (sc.session-owner). */
+  readonly owner: string;
 }
 
 /** Searches as the handler does: account level, filtered by id. */
@@ -62,6 +64,7 @@ export async function readProduct(sc: ServiceCatalogClient, productId: string, a
     listed: match !== undefined,
     userArn: match?.UserArn ?? '',
     userArnSession: match?.UserArnSession ?? '',
+    owner: match?.UserArnSession ?? match?.UserArn ?? '',
   };
 }
 

@@ -96,7 +96,7 @@ export async function runContract(
 ): Promise<ContractReport> {
   const sc = target.serviceCatalog;
   const start = await readProduct(sc, target.productId);
-  const originals = { owner: start.userArn, launchRole: start.launchRole };
+  const originals = { owner: start.owner, launchRole: start.launchRole };
   print(
     `against ${target.name}: product ${target.productId} (owner ${originals.owner || '(unknown)'}, launch role ${originals.launchRole || '(none)'})`,
   );
@@ -125,7 +125,7 @@ async function putBack(target: ContractTarget, originals: { owner: string; launc
     await waitUntilFree(sc, target.productId, target.timing);
     const now = await readProduct(sc, target.productId);
     const properties: Record<string, string> = {};
-    if (originals.owner && now.userArn !== originals.owner) properties.OWNER = originals.owner;
+    if (originals.owner && now.owner !== originals.owner) properties.OWNER = originals.owner;
     if (originals.launchRole && now.launchRole !== originals.launchRole) properties.LAUNCH_ROLE = originals.launchRole;
     if (!originals.launchRole && now.launchRole)
       return `the product had no launch role and now has ${now.launchRole}, which cannot be cleared`;

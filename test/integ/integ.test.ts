@@ -156,7 +156,7 @@ const FIXTURE: Record<string, string> = {
 };
 /** Who provisioned the product: CloudFormation's session of the CDK execution role. */
 const PROVISIONER = `arn:aws:sts::${ACCOUNT}:assumed-role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-us-east-1/AWSCloudFormation`;
-/** The prior owner as the search reports it: the session today, its role once issue #12 lands (sc.session-owner). */
+/** The prior owner as the handler records it: the provisioning session (sc.session-owner). */
 const PRIOR_OWNER = String.raw`arn:aws:\S+/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-us-east-1\S*`;
 
 /**

@@ -127,7 +127,7 @@ async function settledValues(options: IntegRunOptions, productId: string): Promi
   const deadline = Date.now() + options.checkTimeoutMs;
   for (;;) {
     const product = await readProduct(options.sc, productId);
-    if (product.listed && !BUSY_STATUSES.has(product.status)) return { owner: product.userArn, launchRole: product.launchRole };
+    if (product.listed && !BUSY_STATUSES.has(product.status)) return { owner: product.owner, launchRole: product.launchRole };
     if (Date.now() > deadline) {
       throw new CheckFailed(
         `product ${productId} stayed ${product.listed ? product.status : 'unlisted by the search'} for ${options.checkTimeoutMs / 1000} s`,
