@@ -54,6 +54,8 @@ export interface FaultPlan {
   seed?: number;
   /** Operations eligible for faults; default all. */
   ops?: string[];
+  /** At most this many faults, then none (a burst the SDK's retries absorb, say); default unlimited. */
+  count?: number;
 }
 
 /** The protocol of one service: its target prefix (`AWS242ServiceCatalogService.`) and JSON version's content type. */
@@ -105,6 +107,7 @@ export class AwsJsonServer {
   private readonly http: http.Server;
   private faults?: FaultPlan;
   private rng: () => number = mulberry32(1);
+  private faultsSincePlan = 0;
   private closed = false;
 
   private constructor(
@@ -122,6 +125,7 @@ export class AwsJsonServer {
       if (plan.kinds.length === 0) throw new Error(`kinds must not be empty`);
     }
     this.faults = plan;
+    this.faultsSincePlan = 0;
     this.rng = mulberry32(plan?.seed ?? 1);
   }
 
@@ -222,7 +226,9 @@ export class AwsJsonServer {
     const plan = this.faults;
     if (!plan || plan.share <= 0) return undefined;
     if (plan.ops && !plan.ops.includes(op)) return undefined;
+    if (plan.count !== undefined && this.faultsSincePlan >= plan.count) return undefined;
     if (this.rng() >= plan.share) return undefined;
+    this.faultsSincePlan++;
     return plan.kinds[Math.floor(this.rng() * plan.kinds.length)];
   }
 

@@ -375,6 +375,23 @@ describe('FakeServiceCatalog via the real SDK', () => {
     expect(fake.violations).toEqual([]);
   });
 
+  test('a fault plan with a count injects that many faults, then none', async () => {
+    await setup();
+    fake.setFaults({ share: 1, kinds: ['throttle'], ops: ['DescribeProvisionedProduct'], count: 2 });
+    const outcome = () =>
+      client.send(new DescribeProvisionedProductCommand({ Id: PP })).then(
+        () => 'ok',
+        (e: Error) => e.name,
+      );
+    expect([await outcome(), await outcome(), await outcome(), await outcome()]).toEqual([
+      'ThrottlingException',
+      'ThrottlingException',
+      'ok',
+      'ok',
+    ]);
+    expect(fake.faultsInjected.throttle).toBe(2);
+  });
+
   test('drop fault surfaces as a network error and the write is not applied', async () => {
     await setup();
     fake.setFaults({ share: 1, kinds: ['drop'] });

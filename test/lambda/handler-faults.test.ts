@@ -133,6 +133,47 @@ describe('the write', () => {
   });
 });
 
+describe('bursts the SDK absorbs', () => {
+  test('five 5xx answers in a row on a read are retried by the SDK: onEvent succeeds', async () => {
+    const id = product();
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeProvisionedProduct'], count: 5 });
+    const result = await handler.onEvent(event('Create', { id, owner: ADMIN }));
+    expect(result.PlannedChange?.Properties).toEqual({ OWNER: ADMIN });
+    expect(fake.faultsInjected['5xx']).toBeGreaterThanOrEqual(5);
+  });
+
+  test('five 5xx answers in a row from Step Functions are retried by the SDK: the lookup succeeds', async () => {
+    const id = `pp-fault${++products}`;
+    fake.addProduct({ id, owner: ADMIN, account: ACCOUNT }); // already has the owner: the Create looks its request up
+    sfn.setFaults({ share: 1, kinds: ['5xx'], ops: ['ListExecutions'], count: 5 });
+    const result = await handler.onEvent(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
+    expect(result.PlannedChange?.Properties).toEqual({ LAUNCH_ROLE: LAUNCH_B });
+  });
+});
+
+describe('the owner search', () => {
+  test('a product listed at once is searched once', async () => {
+    const id = product();
+    const before = fake.callsOf('SearchProvisionedProducts').length;
+    await handler.onEvent(event('Create', { id, owner: ADMIN }));
+    expect(fake.callsOf('SearchProvisionedProducts').length - before).toBe(1);
+  });
+
+  test('searches of a product the index has not caught up with are spaced by the search delay', async () => {
+    const id = product();
+    fake.setSearchLag(id, 2);
+    const before = fake.callsOf('SearchProvisionedProducts').length;
+    await handler.onEvent(event('Create', { id, owner: ADMIN }));
+    const times = fake
+      .callsOf('SearchProvisionedProducts')
+      .slice(before)
+      .map((c) => c.at);
+    expect(times).toHaveLength(3);
+    // SEARCH_DELAY_MS is 5: never sooner than that apart (later is fine).
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('the record', () => {
   test('DescribeRecord failing for now (5xx) keeps the waiter going; the record is read once it recovers', async () => {
     const id = product();
