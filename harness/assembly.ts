@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
 import { type ResolveContext, type Template, arnOf, functionName, resolve, stackIdOf } from './intrinsics';
+import { providerOptionsFromEnv } from './provider-options';
 
 /** The custom resource type the construct synthesizes. */
 export const RESOURCE_TYPE = 'Custom::ProvisionedProductProperties';
@@ -150,14 +151,17 @@ export function synthesize(build: (app: App) => Stack, options: SynthesizeOption
 /** The construct ids used by {@link constructStack}. */
 export const CONSTRUCT_STACK = { stackName: 'ProvisionedProductPropertiesE2E', constructId: 'Ownership' } as const;
 
-/** A builder for {@link synthesize}: one stack holding one ProvisionedProductProperties with `props`. */
+/**
+ * A builder for {@link synthesize}: one stack holding one ProvisionedProductProperties with `props`
+ * (and the provider options E2E_PROVIDER_OPTIONS asks for, see harness/provider-options.ts).
+ */
 export function constructStack(props: ProvisionedProductPropertiesProps, stackProps?: StackProps): (app: App) => Stack {
   return (app) => {
     const stack = new Stack(app, CONSTRUCT_STACK.stackName, {
       env: { account: DEFAULT_ACCOUNT, region: DEFAULT_REGION },
       ...stackProps,
     });
-    new ProvisionedProductProperties(stack, CONSTRUCT_STACK.constructId, props);
+    new ProvisionedProductProperties(stack, CONSTRUCT_STACK.constructId, { ...providerOptionsFromEnv(stack), ...props });
     return stack;
   };
 }

@@ -11,6 +11,7 @@ export type { CfnRequest, CfnRequestView, CfnResponse, EventResult, Redelivery, 
 export * from './fake-service-catalog';
 export * from './fake-step-functions';
 export * from './local-services';
+export * from './provider-options';
 export type { LogLine } from './lambda-container';
 export { ProviderFramework, type CrashPlan, type UserFunction, type UserInvocation } from './provider-framework';
 export { StepFunctionsWaiter, type Execution, type ExecutionStatus } from './waiter';

@@ -4,6 +4,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { ManagedPolicyRole } from './managed-policy-role';
 
 /** The ARNs the handlers' permissions name. */
 export interface HandlerRoleTargets {
@@ -38,7 +39,7 @@ export function createHandlerRoles(scope: Construct, targets: HandlerRoleTargets
     }),
   ];
   const role = (id: string, description: string, statements: iam.PolicyStatement[]) => {
-    const created = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+    const created = new ManagedPolicyRole(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
     for (const statement of statements) created.addToPolicy(statement);
     return created;
   };

@@ -5,3 +5,4 @@ export {
   ProvisionedProductProperties,
   type ProvisionedProductPropertiesProps,
 } from './provisioned-product-properties';
+export type { SharedProviderProps } from './shared-provider-props';

@@ -1,46 +1,55 @@
 /**
- * The one provider per stack behind every ProvisionedProductProperties: handler functions, roles, log groups and the waiter.
+ * The one provider per stack behind every ProvisionedProductProperties: handler functions, roles, log groups, the waiter and the dead-letter queue.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { HANDLER_ENTRY, HANDLER_TIMING, SERVICE_NAME, WAITER, WAITER_ARN_ENV, WAITER_NAME_PREFIX } from './contract';
+import { HANDLER_ENTRY, HANDLER_TIMING, SERVICE_NAME, WAITER_ARN_ENV, WAITER_NAME_PREFIX } from './contract';
 import { createHandlerRoles } from './handler-roles';
+import { ManagedPolicyRole, moveInlinePolicyToManaged } from './managed-policy-role';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
+import {
+  LOG_GROUP_PREFIX,
+  configureFrameworkFunctions,
+  createDeadLetterQueue,
+  createFunctionsSecurityGroup,
+  grantLogEncryption,
+  traceWaiter,
+  vpcAccessStatement,
+} from './provider-compliance';
+import { type ProviderSettings, checkSettingValues, resolveSettings, settingsConflicts } from './provider-settings';
+import type { SharedProviderProps } from './shared-provider-props';
 
 /** The directory of the bundled handler, built by `npm run build:handler` (scripts/bundle-handler.mjs). */
 const HANDLER_DIR = path.join(__dirname, '..', 'assets', 'handler');
-
-/** The waiter settings an instance may ask for; every instance of a stack shares one provider. */
-export interface WaiterSettings {
-  /** How often the waiter calls isComplete. */
-  readonly queryInterval?: Duration;
-  /** How long the waiter waits in all. */
-  readonly totalTimeout?: Duration;
-}
 
 /** Marks providers created here, so that the stack's provider is found by type, not by construct id alone. */
 const PROVIDER_BRAND = Symbol.for('cdk-provisioned-product-properties.Provider');
 
 /**
  * The one provider per stack behind every ProvisionedProductProperties in it: the onEvent and
- * isComplete functions, their role and log group, and the provider framework's waiter.
+ * isComplete functions, their roles and log group, the provider framework's waiter, and the
+ * dead-letter queue of the function CloudFormation invokes.
  */
 export class ProvisionedProductPropertiesProvider extends Construct {
   /** The construct id of the provider, a direct child of the stack. */
   private static readonly ID = 'ProvisionedProductPropertiesProvider';
 
   /**
-   * The stack's provider, created on first use with the waiter settings of `instance` (the first
+   * The stack's provider, created on first use with the settings of `instance` (the first
    * instance); later instances must ask for the same settings or none.
    */
-  public static getOrCreate(instance: IConstruct, settings: WaiterSettings): ProvisionedProductPropertiesProvider {
+  public static getOrCreate(instance: IConstruct, settings: SharedProviderProps): ProvisionedProductPropertiesProvider {
+    const problems = checkSettingValues(settings);
+    if (problems.length > 0) throw new Error(`ProvisionedProductProperties at ${instance.node.path}: ${problems.join(' | ')}`);
     const stack = Stack.of(instance);
     const existing = stack.node.tryFindChild(this.ID);
     if (!existing) return new ProvisionedProductPropertiesProvider(stack, this.ID, instance, settings);
@@ -61,17 +70,17 @@ export class ProvisionedProductPropertiesProvider extends Construct {
 
   /** The custom resources' ServiceToken. */
   public readonly serviceToken: string;
-  private readonly queryInterval: Duration;
-  private readonly totalTimeout: Duration;
+  /** Receives the CloudFormation events the framework's onEvent function could not handle after Lambda's retries. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  private readonly settings: ProviderSettings;
   private readonly settingsFrom: string;
 
-  private constructor(scope: Construct, id: string, first: IConstruct, settings: WaiterSettings) {
+  private constructor(scope: Construct, id: string, first: IConstruct, asked: SharedProviderProps) {
     super(scope, id);
     Object.defineProperty(this, PROVIDER_BRAND, { value: true });
-    this.queryInterval = settings.queryInterval ?? Duration.seconds(WAITER.defaultQueryIntervalSeconds);
-    this.totalTimeout = settings.totalTimeout ?? Duration.seconds(WAITER.defaultTotalTimeoutSeconds);
+    const settings = resolveSettings(first, asked);
+    this.settings = settings;
     this.settingsFrom = first.node.path;
-    checkWaiterSettings(first, this.queryInterval, this.totalTimeout);
 
     if (!existsSync(path.join(HANDLER_DIR, 'index.js'))) {
       throw new Error(
@@ -83,7 +92,8 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     // handlers without a reference to it: the waiter refers to the isComplete function, and a
     // reference back would be a cycle.
     const stack = Stack.of(this);
-    const waiterName = Fn.join('', [WAITER_NAME_PREFIX, Fn.select(2, Fn.split('/', Aws.STACK_ID))]);
+    const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    const waiterName = Fn.join('', [WAITER_NAME_PREFIX, stackUuid]);
     const waiterArn = stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
@@ -98,9 +108,16 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     });
     const roles = createHandlerRoles(this, { waiterArn, waiterExecutionsArn });
 
+    // Both log groups are named with the stack's id (so that a re-created stack never meets the
+    // group a deleted one retained), under prefixes the log key's grant can name without a
+    // reference to this stack.
+    const encryptionKey = settings.logEncryptionKey;
+    if (encryptionKey) grantLogEncryption(this, encryptionKey);
     const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: Fn.join('', [LOG_GROUP_PREFIX.functions, stackUuid]),
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey,
     });
     logGroup.grantWrite(roles.onEvent);
     logGroup.grantWrite(roles.isComplete);
@@ -110,7 +127,7 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     // the provider's log group, and may write to it only. Two roles, as the framework requires
     // (one role for both would make a dependency cycle through the waiter state machine).
     const frameworkRole = (name: string, description: string): iam.Role => {
-      const created = new iam.Role(this, name, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+      const created = new ManagedPolicyRole(this, name, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
       logGroup.grantWrite(created);
       return created;
     };
@@ -123,13 +140,17 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     // The waiter's execution history, every event but without execution data: the waiter's input
     // is the CloudFormation event, whose ResponseURL is a pre-signed S3 URL that must not be logged.
     // Named under /aws/vendedlogs/ as Step Functions recommends (it keeps the account's CloudWatch
-    // Logs resource policy small), with the stack's id in it so that a re-created stack never meets
-    // the group a deleted one retained.
+    // Logs resource policy small).
     const waiterLogGroup = new logs.LogGroup(this, 'WaiterLogs', {
-      logGroupName: Fn.join('', ['/aws/vendedlogs/states/provisioned-product-properties-', Fn.select(2, Fn.split('/', Aws.STACK_ID))]),
+      logGroupName: Fn.join('', [LOG_GROUP_PREFIX.waiter, stackUuid]),
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey,
     });
+
+    // Every function runs in the user's VPC when one is given, with one security group for all
+    // unless the user gives theirs; the roles then need what Lambda uses to manage the interfaces.
+    const network = this.network(settings, [roles.onEvent, roles.isComplete, frameworkOnEventRole, frameworkCompleteAndTimeoutRole]);
 
     const code = lambda.Code.fromAsset(HANDLER_DIR);
     const timing = HANDLER_TIMING;
@@ -139,8 +160,8 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       [timing.fastPathWindowMs.env]: String(timing.fastPathWindowMs.default),
       [timing.pollIntervalMs.env]: String(timing.pollIntervalMs.default),
       // So that isComplete can fail with its own message just before the waiter gives up.
-      [timing.totalTimeoutMs.env]: String(this.totalTimeout.toMilliseconds()),
-      [timing.queryIntervalMs.env]: String(this.queryInterval.toMilliseconds()),
+      [timing.totalTimeoutMs.env]: String(settings.totalTimeout.toMilliseconds()),
+      [timing.queryIntervalMs.env]: String(settings.queryInterval.toMilliseconds()),
       [WAITER_ARN_ENV]: waiterArn,
     };
     const fn = (name: string, handler: string, role: iam.IRole, description: string) =>
@@ -156,6 +177,9 @@ export class ProvisionedProductPropertiesProvider extends Construct {
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
         environment,
+        reservedConcurrentExecutions: settings.reservedConcurrency,
+        tracing: settings.tracing ? lambda.Tracing.ACTIVE : undefined,
+        ...network,
       });
     const onEvent = fn(
       'OnEvent',
@@ -173,17 +197,31 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
-      queryInterval: this.queryInterval,
-      totalTimeout: this.totalTimeout,
+      queryInterval: settings.queryInterval,
+      totalTimeout: settings.totalTimeout,
       logGroup,
       frameworkOnEventRole,
       frameworkCompleteAndTimeoutRole,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: { destination: waiterLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      ...network,
     });
     this.serviceToken = provider.serviceToken;
-    const waiter = provider.node.findChild('waiter-state-machine').node.defaultChild as sfn.CfnStateMachine;
+    this.deadLetterQueue = createDeadLetterQueue(this);
+    const frameworkFunctions = configureFrameworkFunctions(provider, {
+      reservedConcurrency: settings.reservedConcurrency,
+      tracing: settings.tracing,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+
+    const waiterConstruct = provider.node.findChild('waiter-state-machine');
+    const waiter = waiterConstruct.node.defaultChild as sfn.CfnStateMachine;
     waiter.stateMachineName = waiterName;
+    // The waiter's role is the framework's own, a plain iam.Role: its inline policy moves to a
+    // managed policy, like every other role's here.
+    const waiterRole = waiterConstruct.node.findChild('Role') as iam.Role;
+    if (settings.tracing) traceWaiter(waiter, waiterRole);
+    moveInlinePolicyToManaged(waiterRole);
 
     acknowledgeNagFindings(this, {
       handlerRoles: [roles.onEvent, roles.isComplete],
@@ -192,55 +230,31 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       waiterExecutionsArn,
       frameworkRoles: [frameworkOnEventRole, frameworkCompleteAndTimeoutRole],
       handlers: [onEvent, isComplete],
+      frameworkFunctions,
+      deadLetterQueue: this.deadLetterQueue,
       provider,
+      settings,
     });
   }
 
-  private checkSameSettings(instance: IConstruct, settings: WaiterSettings): void {
-    const conflicts: string[] = [];
-    const differs = (asked: Duration | undefined, has: Duration) => asked !== undefined && asked.toMilliseconds() !== has.toMilliseconds();
-    if (differs(settings.queryInterval, this.queryInterval)) {
-      conflicts.push(`queryInterval ${settings.queryInterval?.toHumanString()} (the provider has ${this.queryInterval.toHumanString()})`);
-    }
-    if (differs(settings.totalTimeout, this.totalTimeout)) {
-      conflicts.push(`totalTimeout ${settings.totalTimeout?.toHumanString()} (the provider has ${this.totalTimeout.toHumanString()})`);
-    }
+  /** The VPC placement of every function (none without a VPC), and the roles' permission to use it. */
+  private network(
+    settings: ProviderSettings,
+    roles: readonly iam.IRole[],
+  ): Pick<cr.ProviderProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+    if (!settings.vpc) return {};
+    for (const role of roles) role.addToPrincipalPolicy(vpcAccessStatement());
+    const securityGroups: ec2.ISecurityGroup[] = settings.securityGroups ?? [createFunctionsSecurityGroup(this, settings.vpc)];
+    return { vpc: settings.vpc, vpcSubnets: settings.vpcSubnets, securityGroups };
+  }
+
+  private checkSameSettings(instance: IConstruct, asked: SharedProviderProps): void {
+    const conflicts = settingsConflicts(asked, this.settings);
     if (conflicts.length > 0) {
       throw new Error(
         `ProvisionedProductProperties at ${instance.node.path}: ${conflicts.join(' and ')}. One provider serves every ProvisionedProductProperties in stack ${Stack.of(this).stackName}, ` +
-          `and its settings came from ${this.settingsFrom}, the first instance. Give every instance in the stack the same queryInterval and totalTimeout, or set them on the first one only.`,
+          `and its settings came from ${this.settingsFrom}, the first instance. Give every instance in the stack the same provider settings (queryInterval, totalTimeout, vpc, vpcSubnets, securityGroups, logEncryptionKey, reservedConcurrency, tracing), or set them on the first one only.`,
       );
     }
-  }
-}
-
-/**
- * The waiter's settings as the provider framework needs them: whole seconds (its Retry counts in
- * seconds), a totalTimeout that is a whole number of queryIntervals, and CloudFormation's hour.
- * Checked here so that a bad value names the construct and the field instead of failing deep in
- * the framework.
- */
-function checkWaiterSettings(instance: IConstruct, queryInterval: Duration, totalTimeout: Duration): void {
-  const problems: string[] = [];
-  const q = queryInterval.toMilliseconds();
-  const t = totalTimeout.toMilliseconds();
-  if (q % 1000 !== 0 || q < 1000)
-    problems.push(`queryInterval ${queryInterval.toHumanString()} is not a whole number of seconds of at least 1`);
-  if (t % 1000 !== 0) problems.push(`totalTimeout ${totalTimeout.toHumanString()} is not a whole number of seconds`);
-  if (t > WAITER.maxTotalTimeoutSeconds * 1000) {
-    problems.push(`totalTimeout ${totalTimeout.toHumanString()} is over 1 hour, CloudFormation's limit for a custom resource`);
-  }
-  if (q >= t) {
-    problems.push(`queryInterval ${queryInterval.toHumanString()} is not shorter than totalTimeout ${totalTimeout.toHumanString()}`);
-  } else if (problems.length === 0 && t % q !== 0) {
-    problems.push(
-      `totalTimeout ${totalTimeout.toHumanString()} is not a whole number of queryIntervals (${queryInterval.toHumanString()})`,
-    );
-  }
-  if (problems.length > 0) {
-    throw new Error(
-      `ProvisionedProductProperties at ${instance.node.path}: ${problems.join('; ')}. ` +
-        'Use a queryInterval of whole seconds (at least 1), and a totalTimeout of at most 1 hour that is a multiple of it, e.g. queryInterval: Duration.seconds(5), totalTimeout: Duration.minutes(30).',
-    );
   }
 }

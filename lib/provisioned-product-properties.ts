@@ -2,13 +2,17 @@
  * The public API: the ProvisionedProductProperties construct, its props, Owner and AcceptLanguage.
  */
 import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider';
+import { checkSettingsShape } from './provider-settings';
 import { NOTHING_TO_MANAGE, checkDeclaredValues, checkHome, show } from './rules';
+import type { SharedProviderProps } from './shared-provider-props';
 
 /** Language code for Service Catalog's AcceptLanguage parameter. */
 export enum AcceptLanguage {
@@ -57,8 +61,11 @@ export class Owner {
   private constructor(public readonly arn: string) {}
 }
 
-/** Properties of {@link ProvisionedProductProperties}. */
-export interface ProvisionedProductPropertiesProps {
+/**
+ * Properties of {@link ProvisionedProductProperties}: the product and the values to manage, and
+ * the settings of the provider every instance in the stack shares ({@link SharedProviderProps}).
+ */
+export interface ProvisionedProductPropertiesProps extends SharedProviderProps {
   /**
    * The id of the provisioned product to manage (`pp-...`). Tokens are allowed.
    *
@@ -94,28 +101,6 @@ export interface ProvisionedProductPropertiesProps {
    * @default true
    */
   readonly restoreOnDelete?: boolean;
-
-  /**
-   * How often the provider's waiter asks whether a slow Service Catalog record has finished.
-   * Records that finish within the first 15 seconds are reported at once without it.
-   *
-   * One provider serves every instance in a stack: every instance that sets this must set the
-   * same value.
-   *
-   * @default Duration.seconds(5)
-   */
-  readonly queryInterval?: Duration;
-
-  /**
-   * How long to wait for a record (including a busy product becoming available) before failing
-   * the deployment. At most one hour, CloudFormation's limit for a custom resource.
-   *
-   * One provider serves every instance in a stack: every instance that sets this must set the
-   * same value.
-   *
-   * @default Duration.minutes(30)
-   */
-  readonly totalTimeout?: Duration;
 }
 
 /**
@@ -139,6 +124,12 @@ export class ProvisionedProductProperties extends Construct {
   public readonly previousOwnerArn: string;
   /** The product's launch role before this resource first changed it ('' when it had none). */
   public readonly previousLaunchRoleArn: string;
+  /**
+   * The dead-letter queue of the stack's provider (shared by every instance in the stack): a
+   * CloudFormation event the provider could not handle after Lambda's retries lands here, for a
+   * person to see. Encrypted by SQS, kept 14 days.
+   */
+  public readonly deadLetterQueue: sqs.IQueue;
 
   /**
    * Defines the custom resource, and the stack's shared provider when it is the stack's first.
@@ -154,6 +145,7 @@ export class ProvisionedProductProperties extends Construct {
     this.validate(props);
 
     const provider = ProvisionedProductPropertiesProvider.getOrCreate(this, props);
+    this.deadLetterQueue = provider.deadLetterQueue;
     const properties: Record<string, string> = {};
     if (props.owner) properties.OWNER = props.owner.arn;
     if (props.launchRole) properties.LAUNCH_ROLE = props.launchRole.roleArn;
@@ -171,6 +163,21 @@ export class ProvisionedProductProperties extends Construct {
     this.recordId = resource.getAttString(ATTRIBUTE.recordId);
     this.previousOwnerArn = resource.getAttString(ATTRIBUTE.previousOwnerArn);
     this.previousLaunchRoleArn = resource.getAttString(ATTRIBUTE.previousLaunchRoleArn);
+  }
+
+  /**
+   * The number of CloudFormation events waiting in {@link deadLetterQueue} (the maximum over 5
+   * minutes): alarm when it is at least 1. Each such event is a deployment the provider could not
+   * answer; see the README's Troubleshooting.
+   *
+   * @param props Options to change the metric's period, statistic, label, ...
+   */
+  public metricDeadLetterEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** The synth-time half of lib/rules.ts: every value that is not a token is checked now. */
@@ -236,10 +243,6 @@ function checkPropsShape(props: ProvisionedProductPropertiesProps): string[] {
   if (p.restoreOnDelete !== undefined && typeof p.restoreOnDelete !== 'boolean') {
     problems.push(`restoreOnDelete must be true or false (got ${kind(p.restoreOnDelete)})`);
   }
-  for (const key of ['queryInterval', 'totalTimeout']) {
-    if (p[key] !== undefined && !(p[key] instanceof Duration)) {
-      problems.push(`${key} must be a Duration (got ${kind(p[key])}): e.g. Duration.seconds(5)`);
-    }
-  }
+  problems.push(...checkSettingsShape(p, kind));
   return problems;
 }

@@ -124,7 +124,7 @@ describe('the provider', () => {
       return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     };
     const statementsOf = (roleId: string) =>
-      resources(t, 'AWS::IAM::Policy')
+      resources(t, 'AWS::IAM::ManagedPolicy')
         .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
         .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const actionsOf = (roleId: string) =>

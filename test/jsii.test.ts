@@ -23,7 +23,7 @@ const TARGETS = ['python', 'java', 'dotnet', 'go'] as const;
 /** What the jsii build reads: the package's sources and metadata, not tests, handler or build output. */
 const SOURCES = ['lib', 'rosetta', 'README.md', 'LICENSE', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-/** The jsii tools print a banner about Node 20's end of life on every run; it is known (DESIGN.md). */
+/** The jsii tools print a banner about Node 20's end of life on every run; it is known (README, Development). */
 const env = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0] };
 
 /** Runs a command, returning its stdout; a failure throws with everything it printed. */
@@ -163,14 +163,16 @@ describe('the jsii build and the generated bindings', () => {
     const assembly = JSON.parse(readFileSync(join(project, '.jsii'), 'utf8')) as Record<string, unknown>;
     expect(assembly).toMatchObject({ name: PACKAGE.name, version: PACKAGE.version, license: 'Apache-2.0' });
     expect(Object.keys(assembly.types as object).sort()).toEqual(
-      ['AcceptLanguage', 'Owner', 'ProvisionedProductProperties', 'ProvisionedProductPropertiesProps'].map((t) => `${PACKAGE.name}.${t}`),
+      ['AcceptLanguage', 'Owner', 'ProvisionedProductProperties', 'ProvisionedProductPropertiesProps', 'SharedProviderProps'].map(
+        (t) => `${PACKAGE.name}.${t}`,
+      ),
     );
   });
 
   test('every example, in the README and in the TSDoc, compiles under rosetta strict and is translated to every language', () => {
     const snippets = Object.values(tablet.snippets);
-    // The README's Usage example and the construct's @example.
-    expect(snippets).toHaveLength(2);
+    // The README's Usage example, its two Compliance examples (regulated options, dead-letter alarm) and the construct's @example.
+    expect(snippets).toHaveLength(4);
     for (const snippet of snippets) {
       expect(snippet.didCompile).toBe(true);
       expect(Object.keys(snippet.translations).sort()).toEqual(expect.arrayContaining(['csharp', 'go', 'java', 'python']));
@@ -223,9 +225,31 @@ describe('the jsii build and the generated bindings', () => {
     const { ProvisionedProductProperties: construct, Owner: owner, AcceptLanguage: language } = api.module;
     expect(construct.initParameters).toEqual(['scope', 'id']);
     expect(construct.initKeywordParameters.sort()).toEqual(
-      ['accept_language', 'launch_role', 'owner', 'provisioned_product_id', 'query_interval', 'restore_on_delete', 'total_timeout'].sort(),
+      [
+        'accept_language',
+        'launch_role',
+        'log_encryption_key',
+        'owner',
+        'provisioned_product_id',
+        'query_interval',
+        'reserved_concurrency',
+        'restore_on_delete',
+        'security_groups',
+        'total_timeout',
+        'tracing',
+        'vpc',
+        'vpc_subnets',
+      ].sort(),
     );
-    expect(construct.members).toEqual(expect.arrayContaining(['previous_launch_role_arn', 'previous_owner_arn', 'record_id']));
+    expect(construct.members).toEqual(
+      expect.arrayContaining([
+        'previous_launch_role_arn',
+        'previous_owner_arn',
+        'record_id',
+        'dead_letter_queue',
+        'metric_dead_letter_events',
+      ]),
+    );
     expect(owner.members).toEqual(expect.arrayContaining(['arn', 'from_arn', 'from_role', 'from_user']));
     expect(language.enumMembers).toEqual(['ENGLISH', 'JAPANESE', 'CHINESE']);
 

@@ -1,19 +1,34 @@
 /**
- * cdk-nag's AwsSolutions pack against stacks that use the construct: the construct must add no
- * finding (every one is fixed or acknowledged on the construct, finding by finding), and must hide
- * none of the user's own.
+ * cdk-nag's rule packs (AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1)
+ * against apps that use the construct: with defaults, the construct adds no AwsSolutions finding
+ * and, in the other packs, only findings one of its options resolves; with the regulated options
+ * (VPC, log key, reserved concurrency, tracing) it adds none in any pack. Every other finding is
+ * fixed or acknowledged on the construct, finding by finding, hiding none of the user's own.
  */
 import { App, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { Owner, ProvisionedProductProperties } from '../lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, type NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { Owner, ProvisionedProductProperties, type SharedProviderProps } from '../lib';
 
 const ACCOUNT = '123456789012';
 const OWNER = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
 const LAUNCH = `arn:aws:iam::${ACCOUNT}:role/ServiceCatalogLaunch`;
 const PROVIDER_PATH = 'ProvisionedProductPropertiesProvider';
+const ENV = { env: { account: ACCOUNT, region: 'us-east-1' } };
+
+/** The five packs, by the name that prefixes their rule ids. */
+const PACKS: Record<string, new (scope?: App) => NagPack> = {
+  AwsSolutions: AwsSolutionsChecks,
+  Serverless: ServerlessChecks,
+  'NIST.800.53.R5': NIST80053R5Checks,
+  'HIPAA.Security': HIPAASecurityChecks,
+  'PCI.DSS.321': PCIDSS321Checks,
+};
 
 interface Finding {
   readonly rule: string;
@@ -21,60 +36,156 @@ interface Finding {
   readonly path: string;
 }
 
-/** Every unacknowledged AwsSolutions finding (errors and warnings) in the app, one per resource. */
-function findings(app: App): Finding[] {
+/** Every unacknowledged finding (errors and warnings) of one pack in the app, one per resource. */
+function findings(app: App, Pack: new () => NagPack = AwsSolutionsChecks): Finding[] {
   app.synth();
-  const report = new AwsSolutionsChecks().validateScope(app);
+  const report = new Pack().validateScope(app);
   return report.violations.flatMap((v) =>
     v.violatingResources.map((r) => ({ rule: v.ruleName, severity: v.severity ?? 'error', path: r.constructPath ?? '' })),
   );
 }
 
-function stackWith(app: App, id: string, launchRole: boolean, props?: StackProps): Stack {
+/** The construct's findings of one pack: rule (without the pack prefix) → how many resources have it. */
+function constructFindings(app: App, pack: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of findings(app, PACKS[pack]).filter((x) => x.path.includes(PROVIDER_PATH))) {
+    const rule = f.rule.slice(pack.length + 1);
+    counts[rule] = (counts[rule] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function stackWith(app: App, id: string, launchRole: boolean, props?: StackProps, options?: (s: Stack) => SharedProviderProps): Stack {
   const stack = new Stack(app, id, props);
   new ProvisionedProductProperties(stack, 'Ownership', {
     provisionedProductId: `pp-${id.toLowerCase()}`,
     owner: Owner.fromArn(OWNER),
     launchRole: launchRole ? iam.Role.fromRoleArn(stack, 'Launch', LAUNCH) : undefined,
+    ...options?.(stack),
   });
   return stack;
 }
 
-describe('AwsSolutions', () => {
-  test.each([
-    ['with a launch role, in an environment', true, { env: { account: ACCOUNT, region: 'us-east-1' } }],
-    ['without a launch role, environment-agnostic', false, undefined],
-  ])('reports nothing for a stack using the construct %s', (_name, launchRole, props) => {
+/** What a regulated account sets: its VPC (private subnets only), a log key, reserved concurrency, tracing. */
+function regulated(stack: Stack): SharedProviderProps {
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+  });
+  const logEncryptionKey = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
+  return { vpc, logEncryptionKey, reservedConcurrency: 10, tracing: true };
+}
+
+/**
+ * The construct's findings with defaults, per pack, and the option that resolves each: the table
+ * of the README's Compliance section.
+ */
+const DEFAULT_FINDINGS: Record<string, Record<string, number>> = {
+  AwsSolutions: {},
+  Serverless: { LambdaTracing: 5, StepFunctionStateMachineXray: 1 },
+  'NIST.800.53.R5': { CloudWatchLogGroupEncrypted: 2, LambdaConcurrency: 5, LambdaInsideVPC: 5 },
+  'HIPAA.Security': { CloudWatchLogGroupEncrypted: 2, LambdaConcurrency: 5, LambdaInsideVPC: 5 },
+  'PCI.DSS.321': { CloudWatchLogGroupEncrypted: 2, LambdaInsideVPC: 5 },
+};
+const RESOLVED_BY: Record<string, keyof SharedProviderProps> = {
+  LambdaTracing: 'tracing',
+  StepFunctionStateMachineXray: 'tracing',
+  CloudWatchLogGroupEncrypted: 'logEncryptionKey',
+  LambdaConcurrency: 'reservedConcurrency',
+  LambdaInsideVPC: 'vpc',
+};
+
+describe.each(Object.keys(PACKS))('%s', (pack) => {
+  test('with defaults, the construct reports only findings one of its options resolves', () => {
     const app = new App();
-    stackWith(app, 'Ownership', launchRole, props);
-    expect(findings(app)).toEqual([]);
+    stackWith(app, 'Ownership', true, ENV);
+    const found = constructFindings(app, pack);
+    expect(found).toEqual(DEFAULT_FINDINGS[pack]);
+    for (const rule of Object.keys(found)) expect(RESOLVED_BY[rule]).toBeDefined();
   });
 
-  test('two instances share one provider and still report nothing', () => {
+  test('with the regulated options (VPC, log key, reserved concurrency, tracing), the construct reports nothing', () => {
+    const app = new App();
+    stackWith(app, 'Ownership', true, ENV, regulated);
+    expect(constructFindings(app, pack)).toEqual({});
+  });
+
+  test('with the regulated options in an environment-agnostic stack, with two instances, the construct reports nothing', () => {
+    const app = new App();
+    const stack = stackWith(app, 'Ownership', false, undefined, regulated);
+    new ProvisionedProductProperties(stack, 'Second', { provisionedProductId: 'pp-second', owner: Owner.fromArn(OWNER) });
+    expect(constructFindings(app, pack)).toEqual({});
+  });
+});
+
+describe('each option resolves its findings, in every pack', () => {
+  const options: Array<[keyof SharedProviderProps, (s: Stack) => SharedProviderProps]> = [
+    ['vpc', (s) => ({ vpc: regulated(s).vpc })],
+    ['logEncryptionKey', (s) => ({ logEncryptionKey: new kms.Key(s, 'Key', { enableKeyRotation: true }) })],
+    ['reservedConcurrency', () => ({ reservedConcurrency: 5 })],
+    ['tracing', () => ({ tracing: true })],
+  ];
+  test.each(options)('%s alone leaves every other default finding', (option, make) => {
+    const app = new App();
+    stackWith(app, 'Ownership', true, ENV, make);
+    for (const pack of Object.keys(PACKS)) {
+      const expected = Object.fromEntries(Object.entries(DEFAULT_FINDINGS[pack]).filter(([rule]) => RESOLVED_BY[rule] !== option));
+      expect([pack, constructFindings(app, pack)]).toEqual([pack, expected]);
+    }
+  });
+});
+
+describe('as users run the packs', () => {
+  test('synth succeeds with all five packs registered, for an app whose only resources are the construct on an imported VPC', () => {
+    const app = new App();
+    stackWith(app, 'Ownership', true, ENV, (s) => ({
+      vpc: ec2.Vpc.fromVpcAttributes(s, 'Vpc', {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        isolatedSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      }),
+      logEncryptionKey: new kms.Key(s, 'LogKey', { enableKeyRotation: true }),
+      reservedConcurrency: 10,
+      tracing: true,
+    }));
+    Validations.of(app).addPlugins(...Object.values(PACKS).map((Pack) => new Pack(app)));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('two instances share one provider and still report nothing in AwsSolutions', () => {
     const app = new App();
     const stack = stackWith(app, 'Ownership', true, { env: { account: ACCOUNT, region: 'eu-west-1' } });
     new ProvisionedProductProperties(stack, 'Second', { provisionedProductId: 'pp-second', owner: Owner.fromArn(OWNER) });
     expect(findings(app)).toEqual([]);
   });
 
-  test('synth succeeds with the pack registered the way users register it', () => {
+  test('without a launch role, environment-agnostic, AwsSolutions reports nothing', () => {
     const app = new App();
-    stackWith(app, 'Ownership', true);
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).not.toThrow();
+    stackWith(app, 'Ownership', false);
+    expect(findings(app)).toEqual([]);
   });
+});
 
-  test("the user's own findings are still reported, including those of the kinds the construct acknowledges", () => {
+describe("the user's own findings", () => {
+  test('are still reported, including those of the rules the construct acknowledges or fixes on its own resources', () => {
     const app = new App();
-    const stack = stackWith(app, 'Ownership', true, { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const stack = stackWith(app, 'Ownership', true, ENV, regulated);
     const other = new Stack(app, 'Other');
 
-    // A role with a managed policy and a wildcard resource, in the construct's stack.
+    // A role with an AWS managed policy, an inline policy and a wildcard resource, in the construct's stack.
     const mine = new iam.Role(stack, 'MyRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     mine.addToPolicy(new iam.PolicyStatement({ actions: ['servicecatalog:DescribeRecord'], resources: ['*'] }));
+    // A function without a dead-letter queue, memory, tracing, VPC or concurrency, and a queue without a redrive policy.
+    new lambda.Function(stack, 'MyFunction', {
+      code: lambda.Code.fromInline('exports.handler = async () => ({});'),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+    });
+    new sqs.Queue(stack, 'MyQueue', { enforceSSL: true });
 
     // The user's own provider in another stack: its waiter and framework roles have the very
     // findings this construct acknowledges on its own provider.
@@ -86,14 +197,22 @@ describe('AwsSolutions', () => {
       totalTimeout: Duration.minutes(5),
     });
 
-    const found = findings(app);
-    expect(found.filter((f) => f.path.includes(PROVIDER_PATH))).toEqual([]);
-    const rules = (prefix: string) => [...new Set(found.filter((f) => f.path.startsWith(prefix)).map((f) => f.rule))].sort();
-    expect(rules('Ownership/MyRole/')).toEqual([
+    const rulesAt = (pack: string, prefix: string) =>
+      [
+        ...new Set(
+          findings(app, PACKS[pack])
+            .filter((f) => f.path.startsWith(prefix))
+            .map((f) => f.rule),
+        ),
+      ].sort();
+    for (const pack of Object.keys(PACKS)) {
+      expect([pack, findings(app, PACKS[pack]).filter((f) => f.path.includes(PROVIDER_PATH))]).toEqual([pack, []]);
+    }
+    expect(rulesAt('AwsSolutions', 'Ownership/MyRole/')).toEqual([
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'AwsSolutions-IAM5[Resource::*]',
     ]);
-    expect(rules('Other/MyProvider/')).toEqual(
+    expect(rulesAt('AwsSolutions', 'Other/MyProvider/')).toEqual(
       expect.arrayContaining([
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MyIsComplete[0-9A-F]+\.Arn>:\*\]$/),
@@ -102,20 +221,59 @@ describe('AwsSolutions', () => {
         'AwsSolutions-SF2',
       ]),
     );
+    expect(rulesAt('Serverless', 'Ownership/MyFunction/')).toEqual(
+      expect.arrayContaining(['Serverless-LambdaDLQ', 'Serverless-LambdaDefaultMemorySize', 'Serverless-LambdaTracing']),
+    );
+    expect(rulesAt('Serverless', 'Ownership/MyQueue/')).toEqual(['Serverless-SQSRedrivePolicy']);
+    expect(rulesAt('Serverless', 'Other/MyProvider/')).toEqual(
+      expect.arrayContaining(['Serverless-LambdaDLQ', 'Serverless-StepFunctionStateMachineXray']),
+    );
+    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
+      expect(rulesAt(pack, 'Ownership/MyFunction/')).toEqual(
+        expect.arrayContaining([`${pack}-LambdaConcurrency`, `${pack}-LambdaDLQ`, `${pack}-LambdaInsideVPC`]),
+      );
+      expect(rulesAt(pack, 'Ownership/MyRole/')).toEqual([`${pack}-IAMNoInlinePolicy`]);
+    }
+    expect(rulesAt('PCI.DSS.321', 'Other/MyProvider/')).toEqual(
+      expect.arrayContaining(['PCI.DSS.321-IAMNoInlinePolicy', 'PCI.DSS.321-LambdaInsideVPC']),
+    );
+    // The user's VPC is theirs: its findings stay.
+    expect(rulesAt('NIST.800.53.R5', 'Ownership/Vpc/')).toEqual(expect.arrayContaining(['NIST.800.53.R5-VPCFlowLogsEnabled']));
   });
+});
 
-  test('every acknowledgement names one finding and gives a reason', () => {
+describe('acknowledgements', () => {
+  /** Every acknowledgement in the stack: the construct path it sits on, the rule id, the reason. */
+  function acknowledgements(stack: Stack): Array<[string, string, string]> {
+    return stack.node.findAll().flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>))
+        .map(([id, reason]): [string, string, string] => [c.node.path, id.replace(/^annotation::/i, ''), reason]),
+    );
+  }
+
+  test.each([
+    ['defaults', undefined],
+    ['the regulated options', regulated],
+  ])('with %s, each names one finding of one rule that cannot apply, on the resource that has it, with a reason', (_name, options) => {
     const app = new App();
-    const stack = stackWith(app, 'Ownership', true);
-    const acknowledged = stack.node
-      .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
-      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    const stack = stackWith(app, 'Ownership', true, ENV, options);
+    // (ec2.Vpc acknowledges a CloudFormation validation rule of its own on the stack.)
+    const acknowledged = acknowledgements(stack).filter(([, id]) => !id.startsWith('CloudFormation-Validate::'));
     expect(acknowledged.length).toBeGreaterThan(0);
-    for (const [id, reason] of acknowledged) {
-      // A whole rule is acknowledged only where it has a single finding per resource (SF2).
-      expect(id).toMatch(/AwsSolutions-(IAM5\[Resource::.+\]|SF2)$/);
+    for (const [path, id, reason] of acknowledged) {
+      expect(path).toContain(`Ownership/${PROVIDER_PATH}/`);
+      // A whole rule is acknowledged only where it has a single finding per resource.
+      expect(id).toMatch(
+        /^(AwsSolutions-(IAM5\[Resource::.+\]|SF2)|(Serverless|NIST\.800\.53\.R5|HIPAA\.Security)-LambdaDLQ|Serverless-SQSRedrivePolicy)$/,
+      );
       expect(reason.length).toBeGreaterThan(60);
     }
+    // LambdaDLQ: on the four synchronously invoked functions, never on the one CloudFormation invokes.
+    const dlq = acknowledged.filter(([, id]) => id === 'Serverless-LambdaDLQ').map(([path]) => path.split('/').slice(2).join('/'));
+    expect(dlq.sort()).toEqual(['IsComplete', 'OnEvent', 'Provider/framework-isComplete', 'Provider/framework-onTimeout']);
+    // SF2 (waiter tracing) only while tracing is off.
+    expect(acknowledged.some(([, id]) => id === 'AwsSolutions-SF2')).toBe(options === undefined);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * The public settings of the provider that every ProvisionedProductProperties in a stack shares: waiter timing, network, encryption, concurrency, tracing.
+ */
+import type { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+
+/**
+ * Settings of the one provider (functions, waiter, log groups) that every
+ * ProvisionedProductProperties in a stack shares.
+ *
+ * The first instance in a stack creates the provider with its settings. Every later instance that
+ * sets one of these must set the same value (or leave it unset to use the provider's): a different
+ * value is an error at synth naming both instances.
+ */
+export interface SharedProviderProps {
+  /**
+   * How often the provider's waiter asks whether a slow Service Catalog record has finished.
+   * Records that finish within the first 15 seconds are reported at once without it.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly queryInterval?: Duration;
+
+  /**
+   * How long to wait for a record (including a busy product becoming available) before failing
+   * the deployment. At most one hour, CloudFormation's limit for a custom resource.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly totalTimeout?: Duration;
+
+  /**
+   * The VPC to run every Lambda function of the provider in: the two handlers and the provider
+   * framework's onEvent, isComplete and onTimeout.
+   *
+   * The functions then reach AWS only through the VPC: their subnets need a NAT gateway, or
+   * interface endpoints for Service Catalog (`servicecatalog`), Step Functions (`states`) and
+   * Lambda (`lambda`) plus an S3 gateway endpoint (CloudFormation's response URL is in S3). See
+   * the README's Compliance section.
+   *
+   * @default - the functions run outside any VPC of yours
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Which subnets of `vpc` the functions run in. Public subnets are rejected: a Lambda function's
+   * network interface gets no public IP address.
+   *
+   * @default - the VPC's default selection (its private subnets)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of every function of the provider, in `vpc`.
+   *
+   * @default - one security group for all of them, allowing outbound HTTPS (TCP 443) only
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * The KMS key that encrypts the provider's two log groups (the functions' log group and the
+   * waiter's). The construct adds to the key's policy the grant CloudWatch Logs needs, limited to
+   * log groups named like the provider's; for an imported key, whose policy the app cannot change,
+   * add it yourself (see the README).
+   *
+   * @default - the log groups are encrypted by CloudWatch Logs with its own keys
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Reserved concurrency of every function of the provider (each of the five reserves this many
+   * executions from the account's regional limit). A whole number, at least 1.
+   *
+   * Every instance in the stack may run at once, and each needs one execution of each function at
+   * a time: use at least the number of instances in the stack. Too low a value makes parallel
+   * deployments wait, and can fail them (see the README).
+   *
+   * @default - no reserved concurrency: the functions share the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * Whether X-Ray active tracing is on for every function of the provider and for the waiter
+   * state machine.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+}

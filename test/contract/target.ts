@@ -1,0 +1,51 @@
+/**
+ * What the contract suite runs against: a Service Catalog with one provisioned product it may change (and puts back), principals to set, and optionally a Step Functions state machine.
+ */
+import type { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+
+/** How long the target's operations take, and so how the suite waits on them. */
+export interface TargetTiming {
+  /** Pause between polls of a record, a product's status or a listing. */
+  readonly pollMs: number;
+  /** How long a record (or a busy product) may take before the suite gives up on it. */
+  readonly recordTimeoutMs: number;
+  /** How long an execution may take to appear in ListExecutions before that counts as a difference. */
+  readonly listingTimeoutMs: number;
+  /** Pause between executions started one after the other, so that their start dates differ. */
+  readonly executionGapMs: number;
+}
+
+/** One endpoint the suite can run against: the project's fakes, or AWS. */
+export interface ContractTarget {
+  /** How the report names it ('the fake', 'AWS account 123456789012, eu-west-1'). */
+  readonly name: string;
+  /** The project's fakes, or a real service. */
+  readonly kind: 'fake' | 'aws';
+  readonly serviceCatalog: ServiceCatalogClient;
+  readonly stepFunctions: SFNClient;
+  /** The provisioned product the suite reads and changes (its owner and launch role are put back after each change). */
+  readonly productId: string;
+  /** Two owners and a launch role of the product's account that the suite may set. */
+  readonly owners: readonly [string, string];
+  readonly launchRole: string;
+  /** An account that is not the product's (no call is made to it). */
+  readonly foreignAccount: string;
+  readonly timing: TargetTiming;
+  /** The properties of a write the service accepts but cannot apply (a launch role that does not exist, say). */
+  unappliableWrite(): Promise<Record<string, string>>;
+  /**
+   * Keeps the product busy for a while through another operation than a properties write (an
+   * update of the provisioned product); returns once it is under way. Absent: not possible here.
+   */
+  readonly makeBusy?: () => Promise<void>;
+  /** A Service Catalog client whose principal may not iam:PassRole the launch role. Absent: none here. */
+  readonly withoutPassRole?: ServiceCatalogClient;
+  /** A standard state machine whose executions run for minutes, and how to start one. Absent: no Step Functions behaviour runs. */
+  readonly executions?: {
+    readonly stateMachineArn: string;
+    start(input: string): Promise<string>;
+  };
+  /** Stops what the target started and releases its clients. */
+  close(): Promise<void>;
+}
