@@ -134,10 +134,12 @@ describe('the write', () => {
 });
 
 describe('bursts the SDK absorbs', () => {
+  // Each loads a fresh handler, as a new container would: its SDK clients are what is under test.
   test('five 5xx answers in a row on a read are retried by the SDK: onEvent succeeds', async () => {
+    const fresh = await loadHandler(fake, sfn, {});
     const id = product();
     fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeProvisionedProduct'], count: 5 });
-    const result = await handler.onEvent(event('Create', { id, owner: ADMIN }));
+    const result = await fresh.onEvent(event('Create', { id, owner: ADMIN }));
     expect(result.PlannedChange?.Properties).toEqual({ OWNER: ADMIN });
     expect(fake.faultsInjected['5xx']).toBeGreaterThanOrEqual(5);
   });
@@ -145,8 +147,9 @@ describe('bursts the SDK absorbs', () => {
   test('five 5xx answers in a row from Step Functions are retried by the SDK: the lookup succeeds', async () => {
     const id = `pp-fault${++products}`;
     fake.addProduct({ id, owner: ADMIN, account: ACCOUNT }); // already has the owner: the Create looks its request up
+    const fresh = await loadHandler(fake, sfn, {});
     sfn.setFaults({ share: 1, kinds: ['5xx'], ops: ['ListExecutions'], count: 5 });
-    const result = await handler.onEvent(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
+    const result = await fresh.onEvent(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
     expect(result.PlannedChange?.Properties).toEqual({ LAUNCH_ROLE: LAUNCH_B });
   });
 });
