@@ -8,7 +8,6 @@
  * a short window (the fast path) and leaves slower records to the waiter's next call.
  */
 import { RESOURCE_PROPERTY } from '../lib/contract';
-import { show } from '../lib/rules';
 import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult } from './events';
 import { checkCompletion } from './is-complete';
 import { logger } from './logger';
@@ -52,7 +51,7 @@ function reported(e: unknown): unknown {
 function checkIsEvent(event: unknown, handler: string): asserts event is CustomResourceEvent {
   if (typeof event === 'object' && event !== null && !Array.isArray(event)) return;
   throw new Error(
-    `${handler} was invoked with ${show(event)}, not a CloudFormation custom resource event: it is meant to be called only by the provider framework.`,
+    `${handler} was invoked with ${describeNonEvent(event)}, not a CloudFormation custom resource event: it is meant to be called only by the provider framework.`,
   );
 }
 
@@ -71,3 +70,10 @@ function setLogContext(event: CustomResourceEvent): void {
   });
 }
 // Stryker restore all
+
+/** What a non-event is, without echoing its content: an array or object may carry a ResponseURL, a write credential. */
+function describeNonEvent(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`;
+}
