@@ -11,7 +11,6 @@ const client = new SFNClient({ maxAttempts: 6 });
 export interface WaiterExecution {
   readonly executionArn: string;
   readonly startDate: Date;
-  readonly status: string;
 }
 
 /**
@@ -23,9 +22,10 @@ export async function* executionsSince(stateMachineArn: string, since: Date, sta
   do {
     const out = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: status, maxResults: 100, nextToken }));
     for (const e of out.executions ?? []) {
+      // Both are required members of the listing: the check narrows the SDK's optional types.
       if (!e.executionArn || !e.startDate) continue;
       if (e.startDate < since) return;
-      yield { executionArn: e.executionArn, startDate: e.startDate, status: e.status ?? '' };
+      yield { executionArn: e.executionArn, startDate: e.startDate };
     }
     nextToken = out.nextToken;
   } while (nextToken);

@@ -100,6 +100,31 @@ describe("an earlier delivery's decision is taken only when it is about this pro
   });
 });
 
+describe("the look-back window is CloudFormation's hour and five minutes, its first millisecond included", () => {
+  // The clock is pinned to a whole second: the API carries start dates in epoch seconds.
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(now));
+  afterEach(() => jest.restoreAllMocks());
+
+  test('an earlier delivery that started exactly 65 minutes ago is still found', async () => {
+    const id = product();
+    const e = create(id);
+    const own = encodePhysicalId({ productId: id, priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });
+    earlier(e, { PhysicalResourceId: own, PlannedAt: 7 }, new Date(now - 65 * 60_000));
+    expect(await handler.onEvent(e)).toEqual({ PhysicalResourceId: own, PlannedAt: 7 });
+    expect(writes(id)).toHaveLength(0);
+  });
+
+  test('one that started a second before that is not, and what is read now are the priors', async () => {
+    const id = product();
+    const e = create(id);
+    const stale = encodePhysicalId({ productId: id, priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });
+    earlier(e, { PhysicalResourceId: stale, PlannedAt: 7 }, new Date(now - 65 * 60_000 - 1000));
+    const result = await handler.onEvent(e);
+    expect(result.PhysicalResourceId).toBe(encodePhysicalId({ productId: id, priorOwnerArn: ADMIN, priorLaunchRoleArn: LAUNCH_A }));
+  });
+});
+
 describe('only a capture of priors waits for the listing', () => {
   test("an Update's and a Delete's writes go ahead even while Step Functions refuses to list", async () => {
     const id = product(ALICE);
