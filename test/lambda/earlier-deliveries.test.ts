@@ -3,30 +3,17 @@
  * of the same request, from CloudFormation's last hour, that names the same product; found however
  * many executions the waiter has. And what the handler does without its waiter's ARN.
  */
-import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 import { encodePhysicalId } from '../../lambda/physical-id';
-import { WAITER_ARN, event, loadHandler, startWaiter } from '../support/handler-events';
+import { WAITER_ARN, event, loadHandler, startWaiter, useHandlerUnderTest } from '../support/handler-events';
 
 let fake: FakeServiceCatalog;
 let sfn: FakeStepFunctions;
 let handler: typeof Handler;
+useHandlerUnderTest((under) => ({ fake, sfn, handler } = under));
 
-beforeAll(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  sfn = await FakeStepFunctions.start();
-  handler = await loadHandler(fake, sfn);
-});
-
-afterAll(() => Promise.all([fake.close(), sfn.close()]));
-
-afterEach(() => {
-  fake.setFaults(undefined);
-  sfn.setFaults(undefined);
-  expect(fake.violations).toEqual([]);
-  expect(sfn.violations).toEqual([]);
-});
 
 let products = 0;
 /** A fresh product; by default it already has the owner the Create sets, so a delivery must look its request up. */

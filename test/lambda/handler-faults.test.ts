@@ -3,29 +3,16 @@
  * (a 5xx, throttling, a dropped connection: keep waiting) or "gone", and when the provider's
  * totalTimeout runs out. Each test names the situation and asserts the outcome and the writes made.
  */
-import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
-import { event, loadHandler, startWaiter } from '../support/handler-events';
+import { event, loadHandler, startWaiter, useHandlerUnderTest } from '../support/handler-events';
 
 let fake: FakeServiceCatalog;
 let sfn: FakeStepFunctions;
 let handler: typeof Handler;
+useHandlerUnderTest((under) => ({ fake, sfn, handler } = under));
 
-beforeAll(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  sfn = await FakeStepFunctions.start();
-  handler = await loadHandler(fake, sfn);
-});
-
-afterAll(() => Promise.all([fake.close(), sfn.close()]));
-
-afterEach(() => {
-  fake.setFaults(undefined);
-  sfn.setFaults(undefined);
-  expect(fake.violations).toEqual([]);
-  expect(sfn.violations).toEqual([]);
-});
 
 let products = 0;
 /** A fresh product owned by ALICE with launch role LAUNCH_A. */

@@ -3,11 +3,11 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
-import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 import { CREATE_FAILED_MARKER } from '../../lib/contract';
-import { type HandlerRunner, type Props, event, loadHandler, runner, startWaiter } from '../support/handler-events';
+import { type HandlerRunner, type Props, event, runner, startWaiter, useHandlerUnderTest } from '../support/handler-events';
 
 const CREATE_FAILED = CREATE_FAILED_MARKER;
 
@@ -15,15 +15,10 @@ let fake: FakeServiceCatalog;
 let sfn: FakeStepFunctions;
 let handler: typeof Handler;
 let run: HandlerRunner;
-
-beforeAll(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  sfn = await FakeStepFunctions.start();
-  handler = await loadHandler(fake, sfn);
+useHandlerUnderTest((under) => {
+  ({ fake, sfn, handler } = under);
   run = runner(handler, sfn);
 });
-
-afterAll(() => Promise.all([fake.close(), sfn.close()]));
 
 /** Adds a product to the fake; `launchRole: null` for a product without one. */
 function product(id: string, owner = ALICE, launchRole: string | null = LAUNCH_A) {
@@ -41,11 +36,6 @@ const writes = (id: string, outcome: string | undefined = 'ok') =>
     .callsOf('UpdateProvisionedProductProperties')
     .filter((c) => c.input?.ProvisionedProductId === id && (outcome === undefined || c.outcome === outcome));
 
-afterEach(() => {
-  fake.setFaults(undefined);
-  expect(fake.violations).toEqual([]);
-  expect(sfn.violations).toEqual([]);
-});
 
 describe('Create', () => {
   test('sets owner and launch role, records the priors, and returns them with the record id', async () => {

@@ -5,22 +5,17 @@
 import type * as Handler from '../../lambda/index';
 import { MAX_REASON_CHARACTERS } from '../../lambda/messages';
 import { encodePhysicalId } from '../../lambda/physical-id';
-import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import type { FakeServiceCatalog } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B } from '../support/fixtures';
-import { event, loadHandler } from '../support/handler-events';
+import { event, useHandlerUnderTest } from '../support/handler-events';
 
 let fake: FakeServiceCatalog;
-let sfn: FakeStepFunctions;
 let handler: typeof Handler;
-
-beforeAll(async () => {
-  fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
-  sfn = await FakeStepFunctions.start();
-  handler = await loadHandler(fake, sfn);
+useHandlerUnderTest((under) => {
+  ({ fake, handler } = under);
   fake.addProduct({ id: 'pp-target', owner: ALICE, launchRole: LAUNCH_A, account: ACCOUNT });
   fake.addProduct({ id: 'pp-other', owner: ALICE, launchRole: LAUNCH_A, account: ACCOUNT });
 });
-afterAll(() => Promise.all([fake.close(), sfn.close()]));
 
 /** The physical id a real Create of pp-target would have written (pinned by the last test). */
 const genuine = 'sc-ppp:v1|pp-target|aws|123456789012|iam:user/alice|iam:role/LaunchA';

@@ -2,11 +2,43 @@
  * Calling the handlers as the provider framework does, against a fake Service Catalog: events, environment, and the onEvent → isComplete loop.
  */
 import type * as Handler from '../../lambda/index';
-import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { ACCOUNT } from './fixtures';
 import { WAITER_ARN_ENV } from '../../lib/contract';
 
 /** The waiter state machine the handler tests pretend to run under. */
 export const WAITER_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ProvisionedProductPropertiesWaiter-test';
+
+/** What {@link useHandlerUnderTest} starts for a test file. */
+export interface HandlerUnderTest {
+  readonly fake: FakeServiceCatalog;
+  readonly sfn: FakeStepFunctions;
+  readonly handler: typeof Handler;
+}
+
+/**
+ * Registers a test file's set-up: before all tests, a fake Service Catalog (records finish after
+ * 20 ms, account {@link ACCOUNT}), a fake Step Functions and the handler pointed at both, handed to
+ * `started`; after each test, faults removed and no malformed call received by either fake; after
+ * all, both fakes stopped.
+ */
+export function useHandlerUnderTest(started: (under: HandlerUnderTest) => void): void {
+  let under: HandlerUnderTest | undefined;
+  beforeAll(async () => {
+    const fake = await FakeServiceCatalog.start({ recordDurationMs: 20, account: ACCOUNT });
+    const sfn = await FakeStepFunctions.start();
+    under = { fake, sfn, handler: await loadHandler(fake, sfn) };
+    started(under);
+  });
+  afterEach(() => {
+    if (!under) return;
+    under.fake.setFaults(undefined);
+    under.sfn.setFaults(undefined);
+    expect(under.fake.violations).toEqual([]);
+    expect(under.sfn.violations).toEqual([]);
+  });
+  afterAll(() => (under ? Promise.all([under.fake.close(), under.sfn.close()]) : undefined));
+}
 
 /** The properties of one test resource, as a test names them. */
 export type Props = { id: string; owner?: string; launchRole?: string; restoreOnDelete?: string; acceptLanguage?: string };
