@@ -224,6 +224,18 @@ export class ServiceCatalogBackend {
     };
   }
 
+  /**
+   * Changes a product's owner or launch role outside any stack, as an administrator would with the
+   * console or the CLI: at once, without a record, and without counting as a write of the handler.
+   */
+  changeByHand(id: string, values: { readonly owner?: string; readonly launchRole?: string }): void {
+    this.settle();
+    const p = this.products.get(id);
+    if (!p) throw new Error(`unknown product ${id}`);
+    if (values.owner !== undefined) p.owner = values.owner;
+    if (values.launchRole !== undefined) p.launchRole = values.launchRole;
+  }
+
   /** Terminates a product: it disappears (ResourceNotFoundException from then on). */
   terminate(id: string): void {
     this.settle();

@@ -35,7 +35,7 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
   } catch (e) {
     // A restore must never fail silently: whatever went wrong, say which values were not put back.
     if (change.Purpose === 'restore' && !(e instanceof ReportedError)) {
-      throw restoreFailed(change.ProductId, change.Priors, e);
+      throw restoreFailed(change.ProductId, change.Priors, change.Properties, e);
     }
     throw e;
   }

@@ -49,14 +49,16 @@ export function ownerUnknown(productId: string, attempts: number): string {
   );
 }
 
-/** The error of a Delete that could not put the prior values back, naming the product, those values and the command that restores them. */
-export function restoreFailed(productId: string, priors: PropertyValues | undefined, e: unknown): ReportedError {
+/**
+ * The error of a Delete that could not put the prior values back, naming the product, its priors and
+ * the command that restores `restoring`: the keys this resource manages, each to its prior value.
+ */
+export function restoreFailed(productId: string, priors: PropertyValues | undefined, restoring: Partial<PropertyValues>, e: unknown): ReportedError {
   const error = e instanceof Error ? `${e.name}: ${clip(e.message)}` : show(e);
   return new ReportedError(
     `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +
       `(prior owner ${orNone(priors?.OWNER)}, prior launch role ${orNone(priors?.LAUNCH_ROLE)}): ${error}. ` +
-      `The product keeps its current values. Delete again once the cause is fixed, or restore them by hand with ` +
-      `\`aws servicecatalog update-provisioned-product-properties --provisioned-product-id ${productId} --provisioned-product-properties ${describe(priors ?? {}, ',')}\`.`,
+      `The product keeps its current values. Delete again once the cause is fixed, or ${restoreByHand(productId, restoring)}.`,
     { cause: e },
   );
 }
@@ -72,7 +74,11 @@ export function recordFailed(change: PlannedChange, recordId: string, errors: re
 export function writeRejected(change: PlannedChange, e: unknown): string {
   const name = e instanceof Error ? e.name : typeof e;
   const detail = e instanceof Error ? clip(e.message) : show(e);
-  return `UpdateProvisionedProductProperties on provisioned product ${change.ProductId} was rejected while ${purpose(change)}. ${name}: ${detail}`;
+  const todo =
+    change.Purpose === 'apply'
+      ? " Nothing was changed. Fix what the error names (a value the product cannot take, or a permission of the provider's isComplete role, iam:PassRole on the launch role included), then deploy again."
+      : '';
+  return `UpdateProvisionedProductProperties on provisioned product ${change.ProductId} was rejected while ${purpose(change)}. ${name}: ${detail}.${todo}`;
 }
 
 /** isComplete gives up just before the waiter would, saying what it waited for. */
@@ -88,7 +94,14 @@ export function timedOut(change: PlannedChange, totalTimeoutMs: number, waitingF
 /** What the write was for, in words: the values set, or the priors being restored and how to restore them by hand. */
 function purpose(change: PlannedChange): string {
   if (change.Purpose === 'apply') return `setting ${describe(change.Properties)}`;
-  return `restoring the prior values ${describe(change.Properties)} (prior owner ${orNone(change.Priors.OWNER)}, prior launch role ${orNone(change.Priors.LAUNCH_ROLE)}); restore them by hand with \`aws servicecatalog update-provisioned-product-properties\``;
+  return `restoring the prior values ${describe(change.Properties)} (prior owner ${orNone(change.Priors.OWNER)}, prior launch role ${orNone(change.Priors.LAUNCH_ROLE)}); ${restoreByHand(change.ProductId, change.Properties)}`;
+}
+
+/** How to put `values` back by hand: the CLI command, with only those keys. */
+function restoreByHand(productId: string, values: Partial<PropertyValues>): string {
+  const properties = describe(values, ',');
+  if (properties === '') return 'check its owner and launch role by hand';
+  return `restore them by hand with \`aws servicecatalog update-provisioned-product-properties --provisioned-product-id ${productId} --provisioned-product-properties ${properties}\``;
 }
 
 /** `OWNER=…, LAUNCH_ROLE=…` for the keys that have a value (`,` alone between them for the CLI's shorthand). */

@@ -6,7 +6,7 @@
  * (deliveries.ts).
  */
 import { type DesiredProperties, parseResourceProperties, readLeniently } from '../lib/resource-properties';
-import { checkHome, homeOf, show } from '../lib/rules';
+import { type PropertyKey, checkHome, homeOf, show } from '../lib/rules';
 import { timing } from './config';
 import { type ChangePlan, type PropertyValues, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
 import { mayFollowAnEarlierDelivery, requestOf } from './deliveries';
@@ -45,7 +45,12 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
     return startManaging(event, desired);
   }
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
-  const plan = planApply(desired.properties, old.managedKeys, priorsOf(recorded), comparable(product));
+  checkProductHome(desired, product);
+  // A key the old properties managed and the new ones do not is restored, but only when the old
+  // properties were about this product: in the rollback of a failed replacement they name the other
+  // product, and a key managed there was never changed here.
+  const previouslyManaged = old.productId === recorded.productId ? old.managedKeys : [];
+  const plan = planApply(desired.properties, previouslyManaged, priorsOf(recorded), comparable(product));
   return planned(event, event.PhysicalResourceId, recorded, plan, 'apply', desired.acceptLanguage);
 }
 
@@ -53,11 +58,10 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
 async function startManaging(event: CustomResourceEvent, desired: DesiredProperties): Promise<OnEventResult> {
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
   if (!product.ownerKnown) throw new Error(ownerUnknown(desired.productId, timing.searchAttempts));
-  const homeProblems = checkHome(desired.properties, homeOf(product.arn) ?? {}, `provisioned product ${desired.productId}`);
-  if (homeProblems.length > 0) throw new Error(`Invalid ProvisionedProductProperties: ${homeProblems.join(' | ')}`);
+  checkProductHome(desired, product);
   if (mayFollowAnEarlierDelivery(valuesAreSettled(product.status), product.values, desired.properties)) {
     const earlier = await findEarlierDecision(requestOf(event), desired.productId);
-    if (earlier) return adopt(earlier, desired.productId);
+    if (earlier) return adopt(earlier, desired);
   }
   const fields: PhysicalIdFields = {
     productId: desired.productId,
@@ -73,12 +77,24 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
   return planned(event, physicalId, fields, plan, 'apply', desired.acceptLanguage, true);
 }
 
-/** An earlier delivery's decision, checked like any physical id before it is answered again. */
-function adopt(earlier: OnEventResult, productId: string): OnEventResult {
+/**
+ * An earlier delivery's decision, checked like any physical id before it is answered again: it must
+ * name this product, and the write it planned must be one of this request's declared values.
+ */
+function adopt(earlier: OnEventResult, desired: DesiredProperties): OnEventResult {
+  const productId = desired.productId;
   const recorded = decodePhysicalId(earlier.PhysicalResourceId);
-  if (!recorded || recorded.productId !== productId || (earlier.PlannedChange && earlier.PlannedChange.ProductId !== productId)) {
+  const change = earlier.PlannedChange;
+  if (!recorded || recorded.productId !== productId || (change && change.ProductId !== productId)) {
     throw new Error(
       `An earlier delivery of this request recorded ${show(earlier.PhysicalResourceId)}, which does not name provisioned product ${productId}. Nothing was changed; deploy again.`,
+    );
+  }
+  const undeclared = Object.entries(change?.Properties ?? {}).filter(([key, value]) => desired.properties[key as PropertyKey] !== value);
+  if (change && (change.Purpose !== 'apply' || undeclared.length > 0)) {
+    throw new Error(
+      `An earlier delivery of this request planned to ${show(change.Purpose)} ${show(JSON.stringify(change.Properties))} on provisioned product ${productId}, ` +
+        'which is not what this request declares. Nothing was changed; deploy again, and if this repeats, check who else can start executions of the provider\'s waiter state machine.',
     );
   }
   return earlier;
@@ -106,7 +122,9 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
   try {
     product = await readProduct(recorded.productId, props.acceptLanguage, searchRetry());
   } catch (e) {
-    throw restoreFailed(recorded.productId, priorsOf(recorded), e);
+    const priors = priorsOf(recorded);
+    const restoring = Object.fromEntries(props.managedKeys.filter((k) => priors[k] !== '').map((k) => [k, priors[k]]));
+    throw restoreFailed(recorded.productId, priors, restoring, e);
   }
   if (!product) {
     logger.info('Nothing to restore: the provisioned product no longer exists');
@@ -184,6 +202,15 @@ function checkSameProduct(recorded: PhysicalIdFields, propertiesProductIds: Read
     `PhysicalResourceId names provisioned product ${show(recorded.productId)} but ${where} name ${named}. ` +
       'A CloudFormation lifecycle never sends such a pair, so nothing was written: if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and check both products yourself.',
   );
+}
+
+/**
+ * Every ARN the event sets must be in the product's partition and account: Service Catalog's own
+ * answer to a foreign one is not documented, and nothing must be written on it.
+ */
+function checkProductHome(desired: DesiredProperties, product: ProductState): void {
+  const problems = checkHome(desired.properties, homeOf(product.arn) ?? {}, `provisioned product ${desired.productId}`);
+  if (problems.length > 0) throw new Error(`Invalid ProvisionedProductProperties: ${problems.join(' | ')}`);
 }
 
 function priorsOf(recorded: PhysicalIdFields): PropertyValues {

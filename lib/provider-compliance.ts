@@ -84,6 +84,25 @@ export interface FrameworkFunctionOptions {
   readonly tracing: boolean;
   /** The queue for the function CloudFormation invokes asynchronously. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** How long the waiter may wait on one event (the provider's totalTimeout). */
+  readonly totalTimeout: Duration;
+}
+
+/** CloudFormation's wait for a custom resource's answer: an hour, after which it fails the request and rolls back. */
+const CLOUDFORMATION_WAIT_SECONDS = 3600;
+/** Time for the framework's onEvent and the handler's onEvent (at most its 60 s timeout) before the waiter starts. */
+const ON_EVENT_MARGIN_SECONDS = 120;
+
+/**
+ * The oldest CloudFormation event the framework's onEvent may still start on. Lambda keeps an
+ * asynchronous event it could not run (throttled: reserved concurrency, the account's limit) for
+ * up to 6 hours by default. An event that starts late can still be writing after CloudFormation
+ * has given up on it and rolled back, leaving values no stack declares. Starting no later than
+ * the hour minus the waiter's totalTimeout and onEvent's time ends every write within the hour;
+ * Lambda sends an older event to the dead-letter queue instead. 60 s is Lambda's minimum.
+ */
+export function maxEventAge(totalTimeout: Duration): Duration {
+  return Duration.seconds(Math.max(60, CLOUDFORMATION_WAIT_SECONDS - totalTimeout.toSeconds() - ON_EVENT_MARGIN_SECONDS));
 }
 
 /**
@@ -91,7 +110,7 @@ export interface FrameworkFunctionOptions {
  * what aws-cdk-lib's Provider has no prop for, through their CfnFunction: an explicit memory size,
  * the reserved concurrency, active tracing (with the permissions lambda.Function would add), and on
  * the function CloudFormation invokes (the one behind the service token) the dead-letter queue
- * (with sqs:SendMessage, as lambda.Function grants). Returns the functions.
+ * (with sqs:SendMessage, as lambda.Function grants) and the {@link maxEventAge}. Returns the functions.
  */
 export function configureFrameworkFunctions(provider: cr.Provider, o: FrameworkFunctionOptions): lambda.Function[] {
   const functions = provider.node.children.filter((c): c is lambda.Function => c instanceof lambda.Function);
@@ -114,6 +133,7 @@ export function configureFrameworkFunctions(provider: cr.Provider, o: FrameworkF
     }
   }
   (entry.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: o.deadLetterQueue.queueArn };
+  entry.configureAsyncInvoke({ maxEventAge: maxEventAge(o.totalTimeout) });
   entry.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [o.deadLetterQueue.queueArn] }));
   return functions;
 }

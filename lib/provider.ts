@@ -212,6 +212,7 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       reservedConcurrency: settings.reservedConcurrency,
       tracing: settings.tracing,
       deadLetterQueue: this.deadLetterQueue,
+      totalTimeout: settings.totalTimeout,
     });
 
     const waiterConstruct = provider.node.findChild('waiter-state-machine');

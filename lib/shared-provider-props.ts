@@ -26,6 +26,11 @@ export interface SharedProviderProps {
    * How long to wait for a record (including a busy product becoming available) before failing
    * the deployment. At most one hour, CloudFormation's limit for a custom resource.
    *
+   * It also bounds how late a CloudFormation event may start: one that Lambda could not run
+   * within the hour minus totalTimeout and two minutes (throttled by `reservedConcurrency`, say)
+   * goes to the dead-letter queue instead, so that no write lands after CloudFormation has given
+   * up on the event and rolled back.
+   *
    * @default Duration.minutes(30)
    */
   readonly totalTimeout?: Duration;

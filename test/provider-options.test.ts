@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, CloudFormationValidatePlugin, Stack } from 'aws-cdk-lib';
+import { App, CloudFormationValidatePlugin, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -85,6 +85,22 @@ describe('by default', () => {
     }
     const send = statementsOfRole(t, roleOf(fns[entryId])).filter((st) => actionsOf([st]).includes('sqs:SendMessage'));
     expect(send).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
+  });
+
+  test('a CloudFormation event too old to finish within the hour goes to the queue instead of starting late: its age is capped at the hour minus totalTimeout and two minutes', () => {
+    for (const [totalTimeout, maxAge] of [
+      [undefined, 3600 - 30 * 60 - 120],
+      [Duration.minutes(10), 3600 - 10 * 60 - 120],
+      [Duration.hours(1), 60],
+    ] as const) {
+      const s = stack();
+      withConstruct(s, () => (totalTimeout ? { totalTimeout } : {}));
+      const t = Template.fromStack(s);
+      const [custom] = Object.values(byType(t, 'Custom::ProvisionedProductProperties'));
+      const entryId = (custom.Properties.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const configs = Object.values(byType(t, 'AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
+      expect(configs.map((c) => [c.FunctionName, c.MaximumEventAgeInSeconds])).toEqual([[{ Ref: entryId }, maxAge]]);
+    }
   });
 
   test('every instance of a stack exposes the one queue, and a metric of its waiting events to alarm on', () => {

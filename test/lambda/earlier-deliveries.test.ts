@@ -57,6 +57,24 @@ describe("an earlier delivery's decision is taken only when it is about this pro
     await expect(handler.onEvent(e)).rejects.toThrow(/does not name provisioned product/);
   });
 
+  test('one that planned a write of values this request does not declare is refused, and nothing is written', async () => {
+    // The Create declares OWNER ADMIN and LAUNCH_ROLE LAUNCH_B.
+    for (const [properties, purpose] of [
+      [{ OWNER: OPS }, 'apply'],
+      [{ LAUNCH_ROLE: LAUNCH_A }, 'apply'],
+      [{ OWNER: ADMIN }, 'restore'],
+    ] as const) {
+      const id = product();
+      const e = create(id);
+      const own = encodePhysicalId({ productId: id, priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });
+      earlier(e, { PhysicalResourceId: own, PlannedAt: Date.now(), PlannedChange: { ProductId: id, Properties: properties, Purpose: purpose } });
+      await expect(handler.onEvent(e)).rejects.toThrow(
+        new RegExp(`planned to "${purpose}" .* on provisioned product ${id}, which is not what this request declares\\. Nothing was changed`),
+      );
+      expect(writes(id)).toHaveLength(0);
+    }
+  });
+
   test('one whose physical id is not one this resource writes is refused', async () => {
     const id = product();
     const e = create(id);

@@ -70,6 +70,21 @@ describe('the write', () => {
     expect(fake.product(id)?.owner).toBe(ADMIN);
   });
 
+  test('a Delete of an OWNER-only resource that cannot read the product suggests a command that sets OWNER only', async () => {
+    const id = product();
+    const physicalId = await created(id);
+    fake.setFaults({ share: 1, kinds: ['denied'], ops: ['DescribeProvisionedProduct'] });
+    const error = await handler.onEvent(event('Delete', { id, owner: ADMIN }, { physicalId })).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toContain(`Could not restore provisioned product ${id} to the values it had before this resource changed them`);
+    // The launch role was never managed: the command must not put it back over whatever it is now.
+    expect(error?.message).toContain(
+      `\`aws servicecatalog update-provisioned-product-properties --provisioned-product-id ${id} --provisioned-product-properties OWNER=${ALICE}\`.`,
+    );
+  });
+
   test('a service failing for now (5xx) is waited on, not failed, and the write lands once it recovers', async () => {
     const id = product();
     const merged = await planned(event('Create', { id, owner: ADMIN }));

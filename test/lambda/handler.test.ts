@@ -282,6 +282,20 @@ describe('Update', () => {
     expect(state(id).owner).toBe(ALICE);
   });
 
+  test("rollback of a failed replacement writes no key that only the other product's properties managed", async () => {
+    const id = product('pp-upd-rb-keys');
+    const c = await created(id, { owner: ADMIN });
+    // The launch role, which this resource never managed, is changed by hand afterwards.
+    fake.changeByHand(id, { launchRole: LAUNCH_B });
+    const replacement = { id: 'pp-upd-rb-missing', owner: ADMIN, launchRole: LAUNCH_B };
+    await expect(run(event('Update', replacement, { physicalId: c.physicalId, old: c.props }))).rejects.toThrow(/pp-upd-rb-missing/);
+    const before = writes(id, undefined).length;
+    // CloudFormation rolls back: the old id, the old product as the new properties, the failed ones as the old.
+    await run(event('Update', c.props, { physicalId: c.physicalId, old: replacement }));
+    expect(writes(id, undefined)).toHaveLength(before);
+    expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
+  });
+
   test('a physical id from elsewhere is replaced by one of ours with fresh priors', async () => {
     const id = product('pp-upd-foreign');
     const u = await run(event('Update', { id, owner: ADMIN }, { physicalId: 'legacy-id', old: { id, owner: ADMIN } }));

@@ -38,10 +38,18 @@ test('a failed record without RecordErrors says so rather than ending mid-senten
   expect(recordFailed(change('apply'), 'rec-9', [{}])).toContain('UnknownCode: (no description)');
 });
 
-test('a failed restore names the prior values and the command that puts them back', () => {
-  const message = restoreFailed('pp-1', change('restore').Priors, new Error('boom')).message;
-  expect(message).toContain('prior owner arn:aws:iam::123456789012:user/alice, prior launch role (none)');
-  expect(message).toContain('--provisioned-product-id pp-1 --provisioned-product-properties OWNER=arn:aws:iam::123456789012:user/alice`');
+test('a failed restore names the prior values and the command that puts back the keys it manages', () => {
+  const priors = { OWNER: 'arn:aws:iam::123456789012:user/alice', LAUNCH_ROLE: 'arn:aws:iam::123456789012:role/LaunchA' };
+  const message = restoreFailed('pp-1', priors, { OWNER: priors.OWNER }, new Error('boom')).message;
+  expect(message).toContain('prior owner arn:aws:iam::123456789012:user/alice, prior launch role arn:aws:iam::123456789012:role/LaunchA');
+  // Only OWNER is managed: the command must not set the launch role, which someone else may have changed since.
+  expect(message).toContain('--provisioned-product-id pp-1 --provisioned-product-properties OWNER=arn:aws:iam::123456789012:user/alice`.');
+});
+
+test('a failed restore with nothing to put back by hand says to check the product instead of printing an empty command', () => {
+  const message = restoreFailed('pp-1', { OWNER: '', LAUNCH_ROLE: '' }, {}, new Error('boom')).message;
+  expect(message).toContain('Delete again once the cause is fixed, or check its owner and launch role by hand.');
+  expect(message).not.toContain('update-provisioned-product-properties');
 });
 
 test('a rejected restore write names the priors; a rejected apply names the values it was setting', () => {
@@ -50,6 +58,14 @@ test('a rejected restore write names the priors; a rejected apply names the valu
     /restoring the prior values OWNER=.*prior owner arn:aws:iam::123456789012:user\/alice.*AccessDeniedException: denied/,
   );
   expect(writeRejected(change('apply'), error)).toContain('while setting OWNER=arn:aws:iam::123456789012:role/New.');
+});
+
+test('a rejected apply says nothing was changed and what to fix; a rejected restore says how to restore by hand', () => {
+  const error = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+  expect(writeRejected(change('apply'), error)).toMatch(/AccessDeniedException: denied\. Nothing was changed\. Fix .*iam:PassRole.*then deploy again\.$/);
+  expect(writeRejected(change('restore'), error)).toContain(
+    'restore them by hand with `aws servicecatalog update-provisioned-product-properties --provisioned-product-id pp-1 --provisioned-product-properties OWNER=arn:aws:iam::123456789012:role/New`',
+  );
 });
 
 test('giving up says how long, on what, and what to do next', () => {
@@ -90,12 +106,12 @@ describe('text from elsewhere in a message', () => {
     const long = Object.assign(new Error('z'.repeat(401)), { name: 'ValidationException' });
     expect(writeRejected(change('apply'), long)).toContain(`ValidationException: ${'z'.repeat(400)}... (401 characters in all)`);
     const fits = Object.assign(new Error('z'.repeat(400)), { name: 'ValidationException' });
-    expect(writeRejected(change('apply'), fits)).toMatch(/ValidationException: z{400}$/);
+    expect(writeRejected(change('apply'), fits)).toMatch(/ValidationException: z{400}\. Nothing was changed\./);
   });
 
   test('something thrown that is not an Error is shown as a value', () => {
-    expect(writeRejected(change('apply'), 'boom')).toMatch(/while setting OWNER=.*\. string: "boom"$/);
-    expect(restoreFailed('pp-1', undefined, { code: 1 }).message).toMatch(
+    expect(writeRejected(change('apply'), 'boom')).toMatch(/while setting OWNER=.*\. string: "boom"\. Nothing was changed\./);
+    expect(restoreFailed('pp-1', undefined, {}, { code: 1 }).message).toMatch(
       /\(prior owner \(none\), prior launch role \(none\)\): \{"code":1\}\. The product keeps its current values\./,
     );
   });
@@ -107,12 +123,13 @@ describe('text from elsewhere in a message', () => {
     expect(message).toContain('E4: d4. See the record with `aws servicecatalog describe-record --id rec-1`.');
     expect(message).not.toContain('E5');
     expect(message).toContain(
-      'FAILED while restoring the prior values OWNER=arn:aws:iam::123456789012:role/New (prior owner arn:aws:iam::123456789012:user/alice, prior launch role (none)); restore them by hand with `aws servicecatalog update-provisioned-product-properties`:',
+      'FAILED while restoring the prior values OWNER=arn:aws:iam::123456789012:role/New (prior owner arn:aws:iam::123456789012:user/alice, prior launch role (none)); restore them by hand with `aws servicecatalog update-provisioned-product-properties --provisioned-product-id pp-1 --provisioned-product-properties OWNER=arn:aws:iam::123456789012:role/New`:',
     );
   });
 
-  test('the restore command lists every prior, separated for the CLI', () => {
-    const message = restoreFailed('pp-1', { OWNER: 'arn:o', LAUNCH_ROLE: 'arn:l' }, new Error('x')).message;
+  test('the restore command lists every managed prior, separated for the CLI', () => {
+    const priors = { OWNER: 'arn:o', LAUNCH_ROLE: 'arn:l' };
+    const message = restoreFailed('pp-1', priors, priors, new Error('x')).message;
     expect(message).toContain('--provisioned-product-properties OWNER=arn:o,LAUNCH_ROLE=arn:l`.');
     expect(message).toContain('(prior owner arn:o, prior launch role arn:l): Error: x.');
   });

@@ -131,6 +131,16 @@ const cases: Array<[string, unknown, RegExp]> = [
     /product id "pp\|target" is not a provisioned product id/,
   ],
   [
+    'an Update of the same product to an OWNER in another account',
+    updateWith(genuine, 'pp-target', { OWNER: 'arn:aws:iam::999999999999:role/Admin' }),
+    /OWNER "arn:aws:iam::999999999999:role\/Admin" is in account 999999999999, but provisioned product pp-target is in account 123456789012/,
+  ],
+  [
+    'an Update of the same product to a LAUNCH_ROLE in another partition',
+    updateWith(genuine, 'pp-target', { LAUNCH_ROLE: `arn:aws-cn:iam::${ACCOUNT}:role/L` }),
+    /is in partition aws-cn, but provisioned product pp-target is in partition aws/,
+  ],
+  [
     'an Update of an id of another version',
     updateWith(genuine.replace('sc-ppp:v1', 'sc-ppp:v9')),
     /its version "sc-ppp:v9" is not sc-ppp:v1/,
