@@ -42,6 +42,7 @@ export interface ProviderResources {
 const PACKS_WITH = {
   LambdaDLQ: ['Serverless', 'NIST.800.53.R5', 'HIPAA.Security'],
   SQSRedrivePolicy: ['Serverless'],
+  LambdaAsyncFailureDestination: ['Serverless'],
 } as const;
 
 /** Acknowledges `rule` in every pack that has it, on `scope`. */
@@ -141,6 +142,16 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
       fn,
       'LambdaDLQ',
       'Invoked only synchronously (the handlers by the framework functions, the framework isComplete and onTimeout by the waiter state machine), so a dead-letter queue would never receive anything: the caller gets the error and retries or reports it. The one function invoked asynchronously, the framework onEvent that CloudFormation calls, has a dead-letter queue.',
+    );
+  }
+  // The onEvent function's asynchronous-invocation settings exist for their maximum event age; the
+  // dead-letter queue already receives what fails.
+  const asyncConfig = r.frameworkFunctions.find((f) => f.functionArn === entry)?.node.tryFindChild('EventInvokeConfig');
+  if (asyncConfig) {
+    acknowledgeInEveryPack(
+      asyncConfig,
+      'LambdaAsyncFailureDestination',
+      "The function has a dead-letter queue, which receives every event that fails or grows too old. An on-failure destination on the same queue would deliver each such event twice; this EventInvokeConfig exists only to cap the event's age (the provider's maxEventAge).",
     );
   }
   acknowledgeInEveryPack(

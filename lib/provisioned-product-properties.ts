@@ -98,6 +98,10 @@ export interface ProvisionedProductPropertiesProps extends SharedProviderProps {
    * Whether deleting this resource puts back the owner and launch role the product had before
    * this resource first changed them.
    *
+   * `false` holds for every Delete, the ones of a rollback included: CloudFormation's Delete does
+   * not say why it is sent, so a Create that succeeded and was then rolled back (another resource
+   * of the stack failed) leaves its values in place too.
+   *
    * @default true
    */
   readonly restoreOnDelete?: boolean;

@@ -266,13 +266,16 @@ describe('acknowledgements', () => {
       expect(path).toContain(`Ownership/${PROVIDER_PATH}/`);
       // A whole rule is acknowledged only where it has a single finding per resource.
       expect(id).toMatch(
-        /^(AwsSolutions-(IAM5\[Resource::.+\]|SF2)|(Serverless|NIST\.800\.53\.R5|HIPAA\.Security)-LambdaDLQ|Serverless-SQSRedrivePolicy)$/,
+        /^(AwsSolutions-(IAM5\[Resource::.+\]|SF2)|(Serverless|NIST\.800\.53\.R5|HIPAA\.Security)-LambdaDLQ|Serverless-(SQSRedrivePolicy|LambdaAsyncFailureDestination))$/,
       );
       expect(reason.length).toBeGreaterThan(60);
     }
     // LambdaDLQ: on the four synchronously invoked functions, never on the one CloudFormation invokes.
     const dlq = acknowledged.filter(([, id]) => id === 'Serverless-LambdaDLQ').map(([path]) => path.split('/').slice(2).join('/'));
     expect(dlq.sort()).toEqual(['IsComplete', 'OnEvent', 'Provider/framework-isComplete', 'Provider/framework-onTimeout']);
+    // LambdaAsyncFailureDestination: only on the event-age settings of the function CloudFormation invokes, which has the queue.
+    const async = acknowledged.filter(([, id]) => id === 'Serverless-LambdaAsyncFailureDestination').map(([path]) => path.split('/').slice(2).join('/'));
+    expect(async).toEqual([expect.stringMatching(/^Provider\/framework-onEvent\/EventInvokeConfig/)]);
     // SF2 (waiter tracing) only while tracing is off.
     expect(acknowledged.some(([, id]) => id === 'AwsSolutions-SF2')).toBe(options === undefined);
   });
