@@ -53,7 +53,12 @@ export function ownerUnknown(productId: string, attempts: number): string {
  * The error of a Delete that could not put the prior values back, naming the product, its priors and
  * the command that restores `restoring`: the keys this resource manages, each to its prior value.
  */
-export function restoreFailed(productId: string, priors: PropertyValues | undefined, restoring: Partial<PropertyValues>, e: unknown): ReportedError {
+export function restoreFailed(
+  productId: string,
+  priors: PropertyValues | undefined,
+  restoring: Partial<PropertyValues>,
+  e: unknown,
+): ReportedError {
   const error = e instanceof Error ? `${e.name}: ${clip(e.message)}` : show(e);
   return new ReportedError(
     `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +

@@ -94,7 +94,7 @@ function adopt(earlier: OnEventResult, desired: DesiredProperties): OnEventResul
   if (change && (change.Purpose !== 'apply' || undeclared.length > 0)) {
     throw new Error(
       `An earlier delivery of this request planned to ${show(change.Purpose)} ${show(JSON.stringify(change.Properties))} on provisioned product ${productId}, ` +
-        'which is not what this request declares. Nothing was changed; deploy again, and if this repeats, check who else can start executions of the provider\'s waiter state machine.',
+        "which is not what this request declares. Nothing was changed; deploy again, and if this repeats, check who else can start executions of the provider's waiter state machine.",
     );
   }
   return earlier;

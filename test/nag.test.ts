@@ -274,7 +274,9 @@ describe('acknowledgements', () => {
     const dlq = acknowledged.filter(([, id]) => id === 'Serverless-LambdaDLQ').map(([path]) => path.split('/').slice(2).join('/'));
     expect(dlq.sort()).toEqual(['IsComplete', 'OnEvent', 'Provider/framework-isComplete', 'Provider/framework-onTimeout']);
     // LambdaAsyncFailureDestination: only on the event-age settings of the function CloudFormation invokes, which has the queue.
-    const async = acknowledged.filter(([, id]) => id === 'Serverless-LambdaAsyncFailureDestination').map(([path]) => path.split('/').slice(2).join('/'));
+    const async = acknowledged
+      .filter(([, id]) => id === 'Serverless-LambdaAsyncFailureDestination')
+      .map(([path]) => path.split('/').slice(2).join('/'));
     expect(async).toEqual([expect.stringMatching(/^Provider\/framework-onEvent\/EventInvokeConfig/)]);
     // SF2 (waiter tracing) only while tracing is off.
     expect(acknowledged.some(([, id]) => id === 'AwsSolutions-SF2')).toBe(options === undefined);

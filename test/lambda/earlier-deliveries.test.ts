@@ -14,7 +14,6 @@ let sfn: FakeStepFunctions;
 let handler: typeof Handler;
 useHandlerUnderTest((under) => ({ fake, sfn, handler } = under));
 
-
 let products = 0;
 /** A fresh product; by default it already has the owner the Create sets, so a delivery must look its request up. */
 function product(owner = ADMIN): string {
@@ -67,9 +66,15 @@ describe("an earlier delivery's decision is taken only when it is about this pro
       const id = product();
       const e = create(id);
       const own = encodePhysicalId({ productId: id, priorOwnerArn: ALICE, priorLaunchRoleArn: LAUNCH_A });
-      earlier(e, { PhysicalResourceId: own, PlannedAt: Date.now(), PlannedChange: { ProductId: id, Properties: properties, Purpose: purpose } });
+      earlier(e, {
+        PhysicalResourceId: own,
+        PlannedAt: Date.now(),
+        PlannedChange: { ProductId: id, Properties: properties, Purpose: purpose },
+      });
       await expect(handler.onEvent(e)).rejects.toThrow(
-        new RegExp(`planned to "${purpose}" .* on provisioned product ${id}, which is not what this request declares\\. Nothing was changed`),
+        new RegExp(
+          `planned to "${purpose}" .* on provisioned product ${id}, which is not what this request declares\\. Nothing was changed`,
+        ),
       );
       expect(writes(id)).toHaveLength(0);
     }

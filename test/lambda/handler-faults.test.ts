@@ -13,7 +13,6 @@ let sfn: FakeStepFunctions;
 let handler: typeof Handler;
 useHandlerUnderTest((under) => ({ fake, sfn, handler } = under));
 
-
 let products = 0;
 /** A fresh product owned by ALICE with launch role LAUNCH_A. */
 function product(): string {

@@ -36,7 +36,6 @@ const writes = (id: string, outcome: string | undefined = 'ok') =>
     .callsOf('UpdateProvisionedProductProperties')
     .filter((c) => c.input?.ProvisionedProductId === id && (outcome === undefined || c.outcome === outcome));
 
-
 describe('Create', () => {
   test('sets owner and launch role, records the priors, and returns them with the record id', async () => {
     const id = product('pp-create1');

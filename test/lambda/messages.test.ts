@@ -62,7 +62,9 @@ test('a rejected restore write names the priors; a rejected apply names the valu
 
 test('a rejected apply says nothing was changed and what to fix; a rejected restore says how to restore by hand', () => {
   const error = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-  expect(writeRejected(change('apply'), error)).toMatch(/AccessDeniedException: denied\. Nothing was changed\. Fix .*iam:PassRole.*then deploy again\.$/);
+  expect(writeRejected(change('apply'), error)).toMatch(
+    /AccessDeniedException: denied\. Nothing was changed\. Fix .*iam:PassRole.*then deploy again\.$/,
+  );
   expect(writeRejected(change('restore'), error)).toContain(
     'restore them by hand with `aws servicecatalog update-provisioned-product-properties --provisioned-product-id pp-1 --provisioned-product-properties OWNER=arn:aws:iam::123456789012:role/New`',
   );
