@@ -106,6 +106,7 @@ export class AwsJsonServer {
 
   private readonly http: http.Server;
   private faults?: FaultPlan;
+  private readonly latency = new Map<string, number>();
   private rng: () => number = mulberry32(1);
   private faultsSincePlan = 0;
   private closed = false;
@@ -127,6 +128,12 @@ export class AwsJsonServer {
     this.faults = plan;
     this.faultsSincePlan = 0;
     this.rng = mulberry32(plan?.seed ?? 1);
+  }
+
+  /** Makes `op` answer `ms` after it ran (0: at once), as a slow or distant service would. */
+  setLatency(op: string, ms: number): void {
+    if (!(ms >= 0)) throw new Error(`latency must be a non-negative number of milliseconds`);
+    this.latency.set(op, ms);
   }
 
   /** Calls of one operation, in arrival order. */
@@ -215,7 +222,10 @@ export class AwsJsonServer {
       return fail(new ApiError('SerializationException', 'body is not a JSON object', true));
     }
     try {
-      this.send(res, 200, handler(input));
+      const output = handler(input);
+      const delay = this.latency.get(op) ?? 0;
+      if (delay > 0) setTimeout(() => this.closed || this.send(res, 200, output), delay);
+      else this.send(res, 200, output);
     } catch (e) {
       if (e instanceof ApiError) return fail(e);
       throw e;

@@ -91,6 +91,11 @@ export class FakeStepFunctions {
     this.server.setFaults(plan);
   }
 
+  /** Makes an operation answer `ms` late (0: at once): a Step Functions slowed by throttling, say. */
+  setLatency(op: 'ListExecutions' | 'DescribeExecution', ms: number): void {
+    this.server.setLatency(op, ms);
+  }
+
   /** Serves the executions of `source` from now on (a lifecycle driver's waiter, say). */
   serve(source: ExecutionSource): void {
     this.source = source;

@@ -132,12 +132,14 @@ async function writeUntilAccepted(
 /**
  * Before a capture's write: waits (until `deadline`) for Step Functions to list this request's
  * execution, so that a later delivery that reads the written values finds the true priors instead.
+ * One call reads executions until the deadline or for the listing scan budget, whichever is later.
  * Within a minute of onEvent only; past that the execution is assumed listed (see deliveries.ts).
  */
 async function listedBeforeWrite(event: IsCompleteEvent, deadline: number): Promise<boolean> {
   if (Date.now() > (event.PlannedAt ?? 0) + LISTING_CHECK_WINDOW_MS) return true;
+  const readUntil = Math.max(deadline, Date.now() + timing.listingScanBudgetMs);
   for (let polls = 0; ; polls++) {
-    if (await isRequestListed(requestOf(event), event.PlannedAt ?? 0)) return true;
+    if (await isRequestListed(requestOf(event), event.PlannedAt ?? 0, readUntil)) return true;
     const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, polls + 1);
     if (delay === undefined) return false;
     logger.info('Waiting for Step Functions to list this request before writing');

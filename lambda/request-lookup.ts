@@ -44,15 +44,20 @@ export async function findEarlierDecision(request: RequestIdentity, productId: s
 }
 
 /**
- * Whether Step Functions lists a running execution of `request` yet. Transient errors answer
- * false (keep waiting); any other error fails the event, naming what is missing.
+ * Whether Step Functions lists a running execution of `request` yet. Reads until `until` (epoch
+ * ms), then answers false: not found yet, keep waiting. Transient errors answer false too; any
+ * other error fails the event, naming what is missing.
  */
-export async function isRequestListed(request: RequestIdentity, plannedAt: number): Promise<boolean> {
+export async function isRequestListed(request: RequestIdentity, plannedAt: number, until: number): Promise<boolean> {
   const arn = requireWaiterArn();
   try {
     // The execution started right after onEvent returned (PlannedAt); a minute's margin covers clock skew.
     for await (const execution of executionsSince(arn, new Date(plannedAt - 60_000), 'RUNNING')) {
       if (isSameRequest(await executionInput(execution.executionArn), request)) return true;
+      if (Date.now() >= until) {
+        logger.info("Out of time reading the waiter's executions; the waiter's next call reads on");
+        return false;
+      }
     }
     return false;
   } catch (e) {

@@ -48,6 +48,13 @@ export const HANDLER_TIMING = {
   totalTimeoutMs: { env: 'TOTAL_TIMEOUT_MS', default: 0 },
   /** The provider's queryInterval: how long the waiter waits between isComplete calls. */
   queryIntervalMs: { env: 'QUERY_INTERVAL_MS', default: 5_000 },
+  /**
+   * How long one isComplete call may read the waiter's executions looking for its own before a
+   * capture's write (at least: it reads on until the fast path ends), then hands back to the waiter.
+   * Keeps the call well inside the handler's 60 s timeout when Step Functions throttles the reads
+   * of a stack creating many instances at once.
+   */
+  listingScanBudgetMs: { env: 'LISTING_SCAN_BUDGET_MS', default: 10_000 },
 } as const;
 
 /**

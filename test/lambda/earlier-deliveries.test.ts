@@ -201,6 +201,33 @@ describe('a handler that does not know its waiter', () => {
   });
 });
 
+describe('a slow Step Functions', () => {
+  test("a capture's listing check reads for its budget, then hands back to the waiter without writing; the next call reads on", async () => {
+    const budgeted = await loadHandler(fake, sfn, { LISTING_SCAN_BUDGET_MS: '100' });
+    const id = product(ALICE);
+    const e = create(id);
+    // The fast path is over (PlannedAt a second ago), but not the listing check's minute.
+    const merged = { ...e, ...(await budgeted.onEvent(e)), PlannedAt: Date.now() - 1000 };
+    sfn.startExecution(WAITER_ARN, JSON.stringify(merged), new Date(Date.now() - 900));
+    // Thirty other Creates of the stack started after this one: they are listed first.
+    for (let i = 0; i < 30; i++) {
+      sfn.startExecution(WAITER_ARN, JSON.stringify({ ...e, RequestId: `sibling-${i}` }), new Date(Date.now() - 800 + i));
+    }
+    const describesBefore = sfn.callsOf('DescribeExecution').length;
+    sfn.setLatency('DescribeExecution', 40);
+    try {
+      expect(await budgeted.isComplete(merged)).toEqual({ IsComplete: false });
+    } finally {
+      sfn.setLatency('DescribeExecution', 0);
+    }
+    // About 100 ms of 40 ms reads: a handful, not the thirty newer executions and this one.
+    expect(sfn.callsOf('DescribeExecution').length - describesBefore).toBeLessThan(10);
+    expect(writes(id)).toHaveLength(0);
+    for (let i = 0; i < 200 && !(await budgeted.isComplete(merged)).IsComplete; i++);
+    expect(fake.product(id)).toMatchObject({ owner: ADMIN, launchRole: LAUNCH_B });
+  });
+});
+
 describe('many executions', () => {
   // Last: it leaves over a hundred executions in the fake Step Functions.
   test("the lookup reads past the first page of the waiter's executions, and past inputs that are not JSON", async () => {
