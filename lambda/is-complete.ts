@@ -9,7 +9,7 @@ import { nextPollDelay, recordOutcome, waiterWillGiveUp } from './decisions';
 import { LISTING_CHECK_WINDOW_MS, requestOf } from './deliveries';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
 import { logger } from './logger';
-import { ReportedError, recordFailed, restoreFailed, timedOut, writeRejected } from './messages';
+import { ReportedError, recordFailed, recordUnreadable, restoreFailed, timedOut, writeRejected } from './messages';
 import { decodePhysicalId } from './physical-id';
 import { isRequestListed } from './request-lookup';
 import { errorName, isTransient, readRecord, writeProperties } from './service-catalog';
@@ -72,7 +72,7 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
         logger.info('Record succeeded', { properties: change.Properties });
         return { IsComplete: true, recordId: written.recordId };
       case 'failed': {
-        const errors = record.errors ?? (await readRecord(written.recordId, change.AcceptLanguage)).errors;
+        const errors = record.errors ?? (await readRecordOrFail(change, written.recordId)).errors;
         logger.error('Record failed', { recordErrors: errors });
         throw new ReportedError(recordFailed(change, written.recordId, errors));
       }
@@ -89,12 +89,22 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
     }
     await sleep(delay);
     try {
-      record = await readRecord(written.recordId, change.AcceptLanguage);
+      record = await readRecordOrFail(change, written.recordId);
     } catch (e) {
-      if (!isTransient(e)) throw e;
+      if (e instanceof ReportedError) throw e;
       logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
       return { IsComplete: false, waitingFor: `record ${written.recordId} to finish (DescribeRecord failing: ${errorName(e)})` };
     }
+  }
+}
+
+/** DescribeRecord; an error that is not transient fails the event, saying which record and what to check. */
+async function readRecordOrFail(change: PlannedChange, recordId: string): Promise<{ status: string; errors: RecordError[] }> {
+  try {
+    return await readRecord(recordId, change.AcceptLanguage);
+  } catch (e) {
+    if (isTransient(e)) throw e;
+    throw new ReportedError(recordUnreadable(change, recordId, e), { cause: e });
   }
 }
 

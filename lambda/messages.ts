@@ -86,6 +86,17 @@ export function writeRejected(change: PlannedChange, e: unknown): string {
   return `UpdateProvisionedProductProperties on provisioned product ${change.ProductId} was rejected while ${purpose(change)}. ${name}: ${detail}.${todo}`;
 }
 
+/** DescribeRecord failed for good (not throttling, not a 5xx): the write was accepted, its outcome is unknown here. */
+export function recordUnreadable(change: PlannedChange, recordId: string, e: unknown): string {
+  const name = e instanceof Error ? e.name : typeof e;
+  const detail = e instanceof Error ? clip(e.message) : show(e);
+  return (
+    `Could not read Service Catalog record ${recordId} of provisioned product ${change.ProductId} while ${purpose(change)}: ${name}: ${detail}. ` +
+    "The change was accepted and may still succeed. Check that the provider's isComplete role may call servicecatalog:DescribeRecord, " +
+    `see the record with \`aws servicecatalog describe-record --id ${recordId}\`, then deploy again.`
+  );
+}
+
 /** isComplete gives up just before the waiter would, saying what it waited for. */
 export function timedOut(change: PlannedChange, totalTimeoutMs: number, waitingFor: string): string {
   const total = totalTimeoutMs >= 60_000 ? `${+(totalTimeoutMs / 60_000).toFixed(1)} min` : `${+(totalTimeoutMs / 1000).toFixed(1)} s`;

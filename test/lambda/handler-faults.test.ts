@@ -84,6 +84,23 @@ describe('the write', () => {
     );
   });
 
+  test('an apply whose record cannot be read (a permission missing) fails naming the record, the product and what to check', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    fake.setFaults({ share: 1, kinds: ['denied'], ops: ['DescribeRecord'] });
+    const error = await handler.isComplete(merged).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(
+      new RegExp(
+        `^Could not read Service Catalog record \\S+ of provisioned product ${id} while setting OWNER=.*PlatformAdmin: AccessDeniedException: injected.*` +
+          'The change was accepted and may still succeed\\. .*servicecatalog:DescribeRecord, see the record with `aws servicecatalog describe-record --id ',
+      ),
+    );
+    expect(writeOutcomes(id)).toEqual(['ok']);
+  });
+
   test('a service failing for now (5xx) is waited on, not failed, and the write lands once it recovers', async () => {
     const id = product();
     const merged = await planned(event('Create', { id, owner: ADMIN }));
@@ -190,14 +207,17 @@ describe('the record', () => {
     expect(fake.product(id)?.owner).toBe(ADMIN);
   });
 
-  test('DescribeRecord refused for good fails the deploy; on a Delete, naming the priors', async () => {
+  test('DescribeRecord refused for good fails the deploy; on a Delete, naming the priors and the command that restores them', async () => {
     const id = product();
     const physicalId = await created(id);
     fake.planNextRecord({ durationMs: 100 });
     const merged = await planned(event('Delete', { id, owner: ADMIN }, { physicalId }));
     fake.setFaults({ share: 1, kinds: ['denied'], ops: ['DescribeRecord'] });
     await expect(handler.isComplete(merged)).rejects.toThrow(
-      new RegExp(`Could not restore provisioned product ${id} .*prior owner ${ALICE.replace(/\//g, '\\/')}.*AccessDeniedException`),
+      new RegExp(
+        `Could not read Service Catalog record \\S+ of provisioned product ${id} while restoring .*prior owner ${ALICE.replace(/\//g, '\\/')}.*` +
+          `--provisioned-product-properties OWNER=${ALICE.replace(/\//g, '\\/')}\`: AccessDeniedException`,
+      ),
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   ownerUnknown,
   productNotFound,
   recordFailed,
+  recordUnreadable,
   restoreFailed,
   timedOut,
   writeRejected,
@@ -67,6 +68,18 @@ test('a rejected apply says nothing was changed and what to fix; a rejected rest
   );
   expect(writeRejected(change('restore'), error)).toContain(
     'restore them by hand with `aws servicecatalog update-provisioned-product-properties --provisioned-product-id pp-1 --provisioned-product-properties OWNER=arn:aws:iam::123456789012:role/New`',
+  );
+});
+
+test('an unreadable record names the record, what the write was for, and what to check; for a restore, the command', () => {
+  const error = Object.assign(new Error('no'), { name: 'AccessDeniedException' });
+  expect(recordUnreadable(change('apply'), 'rec-3', error)).toBe(
+    'Could not read Service Catalog record rec-3 of provisioned product pp-1 while setting OWNER=arn:aws:iam::123456789012:role/New: AccessDeniedException: no. ' +
+      "The change was accepted and may still succeed. Check that the provider's isComplete role may call servicecatalog:DescribeRecord, " +
+      'see the record with `aws servicecatalog describe-record --id rec-3`, then deploy again.',
+  );
+  expect(recordUnreadable(change('restore'), 'rec-3', 'x')).toContain(
+    '--provisioned-product-properties OWNER=arn:aws:iam::123456789012:role/New`: string: "x".',
   );
 });
 
