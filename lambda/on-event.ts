@@ -123,8 +123,8 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
     product = await readProduct(recorded.productId, props.acceptLanguage, searchRetry());
   } catch (e) {
     const priors = priorsOf(recorded);
-    const restoring = Object.fromEntries(props.managedKeys.filter((k) => priors[k] !== '').map((k) => [k, priors[k]]));
-    throw restoreFailed(recorded.productId, priors, restoring, e);
+    // What a restore would write, not knowing the current values: every managed key that has a prior.
+    throw restoreFailed(recorded.productId, priors, planRestore(props.managedKeys, priors, undefined).write, e);
   }
   if (!product) {
     logger.info('Nothing to restore: the provisioned product no longer exists');
