@@ -36,6 +36,28 @@ export default defineConfig(
     },
   },
   {
+    // The rules and the contract are bundled into the handler and read by the construct and the
+    // harness alike: an import would pull aws-cdk-lib into the handler, or couple the sides through
+    // something else than these names. They stay import-free.
+    files: ['lib/rules.ts', 'lib/contract.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          'ImportDeclaration',
+          'TSImportEqualsDeclaration',
+          'ImportExpression',
+          'ExportAllDeclaration',
+          'ExportNamedDeclaration[source]',
+        ].map((selector) => ({
+          selector,
+          message: 'lib/rules.ts and lib/contract.ts must stay free of imports (they are bundled into the handler).',
+        })),
+        { selector: "CallExpression[callee.name='require']", message: 'lib/rules.ts and lib/contract.ts must stay free of imports.' },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: nodeGlobals },

@@ -5,4 +5,4 @@ export {
   ProvisionedProductProperties,
   type ProvisionedProductPropertiesProps,
 } from './provisioned-product-properties';
-export type { SharedProviderProps } from './shared-provider-props';
+export type { SharedProviderProps } from './provider/shared-provider-props';

@@ -9,10 +9,9 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
 import { claimProduct } from './product-claims';
-import { ProvisionedProductPropertiesProvider } from './provider';
-import { checkSettingsShape } from './provider-settings';
-import { NOTHING_TO_MANAGE, checkDeclaredValues, checkHome, show } from './rules';
-import type { SharedProviderProps } from './shared-provider-props';
+import { ProvisionedProductPropertiesProvider } from './provider/provider';
+import type { SharedProviderProps } from './provider/shared-provider-props';
+import { NOTHING_TO_MANAGE, type TypeRule, checkDeclaredValues, checkHome, checkTypes, show } from './rules';
 
 /** Language code for Service Catalog's AcceptLanguage parameter. */
 export enum AcceptLanguage {
@@ -184,10 +183,14 @@ export class ProvisionedProductProperties extends Construct {
     });
   }
 
-  /** The synth-time half of lib/rules.ts: every value that is not a token is checked now. */
+  /**
+   * The synth-time half of lib/rules.ts: the props' types, then every value that is not a token,
+   * and the provider settings (the same check the stack's provider applies).
+   */
   private validate(props: ProvisionedProductPropertiesProps): void {
-    const shape = checkPropsShape(props);
-    if (shape.length > 0) throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${shape.join(' | ')}`);
+    if (typeof props !== 'object' || props === null) this.fail([`props must be an object (got ${show(props)})`]);
+    const types = checkTypes(props as unknown as Record<string, unknown>, PROPS_TYPES);
+    if (types.length > 0) this.fail(types);
     const literal = (value: string | undefined): string | undefined =>
       value === undefined || Token.isUnresolved(value) ? undefined : value;
     const declared = {
@@ -203,10 +206,14 @@ export class ProvisionedProductProperties extends Construct {
       const home = { partition: literal(stackPartition(stack)), account: literal(stack.account) };
       problems.push(...checkHome({ OWNER: declared.owner, LAUNCH_ROLE: declared.launchRole }, home, `stack ${stack.stackName}`));
     }
-    if (problems.length > 0) {
-      throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${problems.join(' | ')}`);
-    }
+    problems.push(...ProvisionedProductPropertiesProvider.checkSettings(this, props));
+    if (problems.length > 0) this.fail(problems);
     if (declared.productId !== undefined) claimProduct(this, declared.productId);
+  }
+
+  /** Fails synth, naming this construct and every problem. */
+  private fail(problems: readonly string[]): never {
+    throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${problems.join(' | ')}`);
   }
 }
 
@@ -217,36 +224,30 @@ function stackPartition(stack: Stack): string {
   return RegionInfo.get(stack.region).partition ?? stack.partition;
 }
 
-/**
- * The props' types, checked at run time for callers that TypeScript does not check (JavaScript,
- * and every jsii language's loosely typed corners): a wrong type must fail here, by name, rather
- * than be dropped or fail deep inside CloudFormation.
- */
-function checkPropsShape(props: ProvisionedProductPropertiesProps): string[] {
-  if (typeof props !== 'object' || props === null) return [`props must be an object (got ${show(props)})`];
-  const problems: string[] = [];
-  const p = props as unknown as Record<string, unknown>;
-  const kind = (v: unknown) =>
-    v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${show(v)}`;
-  if (typeof p.provisionedProductId !== 'string') {
-    problems.push(`provisionedProductId must be a string (got ${kind(p.provisionedProductId)})`);
-  }
-  const member = (v: unknown, key: string): unknown =>
-    typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
-  if (p.owner !== undefined && typeof member(p.owner, 'arn') !== 'string') {
-    problems.push(`owner must be an Owner (got ${kind(p.owner)}): use Owner.fromArn(arn), Owner.fromRole(role) or Owner.fromUser(user)`);
-  }
-  if (p.launchRole !== undefined && typeof member(p.launchRole, 'roleArn') !== 'string') {
-    problems.push(
-      `launchRole must be an iam.IRole (got ${kind(p.launchRole)}): for an ARN, pass iam.Role.fromRoleArn(this, 'LaunchRole', arn)`,
-    );
-  }
-  if (p.acceptLanguage !== undefined && typeof p.acceptLanguage !== 'string') {
-    problems.push(`acceptLanguage must be an AcceptLanguage (got ${kind(p.acceptLanguage)})`);
-  }
-  if (p.restoreOnDelete !== undefined && typeof p.restoreOnDelete !== 'boolean') {
-    problems.push(`restoreOnDelete must be true or false (got ${kind(p.restoreOnDelete)})`);
-  }
-  problems.push(...checkSettingsShape(p, kind));
-  return problems;
+/** `v[key]`, when `v` is an object. */
+function member(v: unknown, key: string): unknown {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
 }
+
+/**
+ * The props' own types (the provider settings' are checked with them, in the provider's check),
+ * for callers that TypeScript does not check (JavaScript, and every jsii language's loosely typed
+ * corners): a wrong type must fail here, by name, rather than be dropped or fail deep inside CloudFormation.
+ */
+const PROPS_TYPES: readonly TypeRule[] = [
+  { key: 'provisionedProductId', mustBe: 'a string', test: (v) => typeof v === 'string', required: true },
+  {
+    key: 'owner',
+    mustBe: 'an Owner',
+    test: (v) => typeof member(v, 'arn') === 'string',
+    hint: 'use Owner.fromArn(arn), Owner.fromRole(role) or Owner.fromUser(user)',
+  },
+  {
+    key: 'launchRole',
+    mustBe: 'an iam.IRole',
+    test: (v) => typeof member(v, 'roleArn') === 'string',
+    hint: "for an ARN, pass iam.Role.fromRoleArn(this, 'LaunchRole', arn)",
+  },
+  { key: 'acceptLanguage', mustBe: 'an AcceptLanguage', test: (v) => typeof v === 'string' },
+  { key: 'restoreOnDelete', mustBe: 'true or false', test: (v) => typeof v === 'boolean' },
+];

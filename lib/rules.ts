@@ -10,6 +10,8 @@
 export const PROPERTY_KEYS = ['OWNER', 'LAUNCH_ROLE'] as const;
 /** One of {@link PROPERTY_KEYS}. */
 export type PropertyKey = (typeof PROPERTY_KEYS)[number];
+/** Owner and launch role of a product as Service Catalog reports them ('' for none). */
+export type PropertyValues = Record<PropertyKey, string>;
 
 /** Language codes UpdateProvisionedProductProperties accepts in AcceptLanguage. */
 export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
@@ -25,25 +27,62 @@ const SESSION_NAME = '[\\w+=,.@-]{2,64}';
 /** `^[a-zA-Z0-9_-]` of length 1–100 (the API's own constraint on ProvisionedProductId). */
 export const PRODUCT_ID_PATTERN = /^[a-zA-Z0-9_-]{1,100}$/;
 /** An IAM role ARN, e.g. `arn:aws:iam::123456789012:role/path/Name`. */
-export const ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:role${IAM_PATH}${IAM_NAME}$`);
+const ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:role${IAM_PATH}${IAM_NAME}$`);
 /** An IAM user ARN, e.g. `arn:aws:iam::123456789012:user/Name`. */
-export const USER_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:user${IAM_PATH}${IAM_NAME}$`);
+const USER_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:user${IAM_PATH}${IAM_NAME}$`);
 /** An STS assumed-role ARN, e.g. `arn:aws:sts::123456789012:assumed-role/Role/session`. */
-export const ASSUMED_ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/${IAM_NAME}/${SESSION_NAME}$`);
+const ASSUMED_ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/${IAM_NAME}/${SESSION_NAME}$`);
 /** Values of a ProvisionedProductProperties entry are at most 1024 characters long. */
 export const MAX_PROPERTY_VALUE_LENGTH = 1024;
 
 /** How much of a value a message or log line shows: enough to recognise it, never attacker-sized. */
 export const MAX_SHOWN_CHARACTERS = 160;
+/** How much of a service's own text (an error message, a record's description) a message carries: it says more than a value. */
+export const MAX_SERVICE_TEXT_CHARACTERS = 400;
+
+/**
+ * The one truncation rule: `text` cut to `limit` characters with its full length said, so that no
+ * input can make a message or log line large. `quote` writes the part kept (as it is, by default).
+ */
+export function clip(text: string, limit: number, quote: (kept: string) => string = (kept) => kept): string {
+  if (text.length <= limit) return quote(text);
+  return `${quote(text.slice(0, limit))}... (${text.length} characters in all)`;
+}
 
 /**
  * A value as a message shows it: JSON-quoted, and cut to {@link MAX_SHOWN_CHARACTERS} with its
- * full length said, so that no input can make a message or log line large.
+ * full length said (see {@link clip}).
  */
 export function show(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  if (text.length <= MAX_SHOWN_CHARACTERS) return typeof value === 'string' ? JSON.stringify(text) : text;
-  return `${JSON.stringify(text.slice(0, MAX_SHOWN_CHARACTERS))}... (${text.length} characters in all)`;
+  if (typeof value !== 'string' && text.length <= MAX_SHOWN_CHARACTERS) return text;
+  return clip(text, MAX_SHOWN_CHARACTERS, JSON.stringify);
+}
+
+/** What a value is, in words, for a message that says what it should have been: an object's content is not shown. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${show(value)}`;
+}
+
+/** The type one field of the props must have, for callers TypeScript does not check (JavaScript, jsii languages). */
+export interface TypeRule {
+  readonly key: string;
+  /** What it must be, in words: `a Duration`, `true or false`. */
+  readonly mustBe: string;
+  readonly test: (value: unknown) => boolean;
+  /** How to make one, when that is not plain. */
+  readonly hint?: string;
+  /** Whether it must be present: otherwise an absent field passes. */
+  readonly required?: boolean;
+}
+
+/** One message per field of `values` that breaks its {@link TypeRule}: `key must be X (got …): hint`. */
+export function checkTypes(values: Record<string, unknown>, rules: readonly TypeRule[]): string[] {
+  return rules
+    .filter((rule) => (rule.required || values[rule.key] !== undefined) && !rule.test(values[rule.key]))
+    .map((rule) => `${rule.key} must be ${rule.mustBe} (got ${kindOf(values[rule.key])})${rule.hint ? `: ${rule.hint}` : ''}`);
 }
 
 /** What the caller should do to fix a value, appended to every message. */
@@ -167,6 +206,6 @@ export function checkDeclaredValues(values: DeclaredValues): string[] {
 }
 
 /** Adds `message` to `problems` when there is one. */
-export function pushIf(problems: string[], message: string | undefined): void {
+function pushIf(problems: string[], message: string | undefined): void {
   if (message !== undefined) problems.push(message);
 }

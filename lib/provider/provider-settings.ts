@@ -1,11 +1,12 @@
 /**
- * The shared provider's settings: their checks at synth, their defaults, and the rule that every instance of a stack asks for the same.
+ * The shared provider's settings: their defaults, and the one check of them (types, values, the waiter's timing, and that every instance of a stack asks for the same).
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
-import { WAITER } from './contract';
+import { WAITER } from '../contract';
+import { type TypeRule, checkTypes } from '../rules';
 import type { SharedProviderProps } from './shared-provider-props';
 
 /** The settings the provider is built with: the first instance's, defaults filled in. */
@@ -20,9 +21,9 @@ export interface ProviderSettings {
   readonly tracing: boolean;
 }
 
-/** The first instance's settings with the defaults; throws, naming the instance, when a value cannot work. */
-export function resolveSettings(first: IConstruct, asked: SharedProviderProps): ProviderSettings {
-  const settings: ProviderSettings = {
+/** The settings a provider built from `asked` has: `asked`, with the defaults filled in. */
+export function resolveSettings(asked: SharedProviderProps): ProviderSettings {
+  return {
     vpc: asked.vpc,
     vpcSubnets: asked.vpcSubnets,
     securityGroups: asked.securityGroups,
@@ -32,49 +33,76 @@ export function resolveSettings(first: IConstruct, asked: SharedProviderProps): 
     totalTimeout: asked.totalTimeout ?? Duration.seconds(WAITER.defaultTotalTimeoutSeconds),
     tracing: asked.tracing ?? false,
   };
-  checkWaiterSettings(first, settings.queryInterval, settings.totalTimeout);
-  return settings;
+}
+
+/** The stack's provider, as far as the check of a later instance's settings needs it. */
+export interface ExistingProvider {
+  readonly settings: ProviderSettings;
+  /** The path of the instance whose settings the provider was built with. */
+  readonly settingsFrom: string;
+  readonly stackName: string;
 }
 
 /**
- * The types of the settings, checked at run time for callers TypeScript does not check (see
- * checkPropsShape): one message per wrong value.
+ * The one check of one instance's provider settings, in order: their types (for callers
+ * TypeScript does not check), the values that cannot work, the waiter's timing (of the settings
+ * the provider is built with), and, where the stack's provider exists already, that the instance
+ * asks for what it has. Returns the problems, one message each (none: the settings work).
  */
-export function checkSettingsShape(p: Record<string, unknown>, kind: (v: unknown) => string): string[] {
-  const problems: string[] = [];
-  const has = (v: unknown, key: string) => typeof v === 'object' && v !== null && key in v;
-  for (const key of ['queryInterval', 'totalTimeout']) {
-    if (p[key] !== undefined && !(p[key] instanceof Duration)) {
-      problems.push(`${key} must be a Duration (got ${kind(p[key])}): e.g. Duration.seconds(5)`);
-    }
-  }
-  if (p.vpc !== undefined && !(has(p.vpc, 'vpcId') && has(p.vpc, 'selectSubnets'))) {
-    problems.push(`vpc must be an ec2.IVpc (got ${kind(p.vpc)}): e.g. ec2.Vpc.fromLookup(this, 'Vpc', { vpcId })`);
-  }
-  if (p.vpcSubnets !== undefined && (typeof p.vpcSubnets !== 'object' || p.vpcSubnets === null || Array.isArray(p.vpcSubnets))) {
-    problems.push(
-      `vpcSubnets must be an ec2.SubnetSelection (got ${kind(p.vpcSubnets)}): e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }`,
-    );
-  }
-  if (p.securityGroups !== undefined && !(Array.isArray(p.securityGroups) && p.securityGroups.every((g) => has(g, 'securityGroupId')))) {
-    problems.push(`securityGroups must be an array of ec2.ISecurityGroup (got ${kind(p.securityGroups)})`);
-  }
-  if (p.logEncryptionKey !== undefined && !has(p.logEncryptionKey, 'keyArn')) {
-    problems.push(
-      `logEncryptionKey must be a kms.IKey (got ${kind(p.logEncryptionKey)}): for an ARN, pass kms.Key.fromKeyArn(this, 'LogKey', arn)`,
-    );
-  }
-  if (p.reservedConcurrency !== undefined && typeof p.reservedConcurrency !== 'number') {
-    problems.push(`reservedConcurrency must be a number (got ${kind(p.reservedConcurrency)})`);
-  }
-  if (p.tracing !== undefined && typeof p.tracing !== 'boolean') {
-    problems.push(`tracing must be true or false (got ${kind(p.tracing)})`);
-  }
-  return problems;
+export function checkSettings(asked: SharedProviderProps, existing: ExistingProvider | undefined): string[] {
+  const types = checkTypes(asked as Record<string, unknown>, SETTING_TYPES);
+  if (types.length > 0) return types;
+  const values = checkSettingValues(asked);
+  if (values.length > 0) return values;
+  if (!existing) return checkWaiterSettings(resolveSettings(asked));
+  const conflicts = settingsConflicts(asked, existing.settings);
+  if (conflicts.length === 0) return [];
+  return [
+    `${conflicts.join(' and ')}. One provider serves every ProvisionedProductProperties in stack ${existing.stackName}, ` +
+      `and its settings came from ${existing.settingsFrom}, the first instance. Give every instance in the stack the same provider settings (queryInterval, totalTimeout, vpc, vpcSubnets, securityGroups, logEncryptionKey, reservedConcurrency, tracing), or set them on the first one only.`,
+  ];
 }
 
+/** Whether `v` is an object with a member `key`: how an interface (ec2.IVpc, kms.IKey) is recognised. */
+const has = (v: unknown, key: string) => typeof v === 'object' && v !== null && key in v;
+
+/** The types of the settings. */
+const SETTING_TYPES: readonly TypeRule[] = [
+  ...(['queryInterval', 'totalTimeout'] as const).map((key) => ({
+    key,
+    mustBe: 'a Duration',
+    test: (v: unknown) => v instanceof Duration,
+    hint: 'e.g. Duration.seconds(5)',
+  })),
+  {
+    key: 'vpc',
+    mustBe: 'an ec2.IVpc',
+    test: (v) => has(v, 'vpcId') && has(v, 'selectSubnets'),
+    hint: "e.g. ec2.Vpc.fromLookup(this, 'Vpc', { vpcId })",
+  },
+  {
+    key: 'vpcSubnets',
+    mustBe: 'an ec2.SubnetSelection',
+    test: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    hint: 'e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }',
+  },
+  {
+    key: 'securityGroups',
+    mustBe: 'an array of ec2.ISecurityGroup',
+    test: (v) => Array.isArray(v) && v.every((g) => has(g, 'securityGroupId')),
+  },
+  {
+    key: 'logEncryptionKey',
+    mustBe: 'a kms.IKey',
+    test: (v) => has(v, 'keyArn'),
+    hint: "for an ARN, pass kms.Key.fromKeyArn(this, 'LogKey', arn)",
+  },
+  { key: 'reservedConcurrency', mustBe: 'a number', test: (v) => typeof v === 'number' },
+  { key: 'tracing', mustBe: 'true or false', test: (v) => typeof v === 'boolean' },
+];
+
 /** The values of one instance's network and concurrency settings that cannot work, one message each. */
-export function checkSettingValues(asked: SharedProviderProps): string[] {
+function checkSettingValues(asked: SharedProviderProps): string[] {
   const problems: string[] = [];
   const n = asked.reservedConcurrency;
   if (n !== undefined && !Token.isUnresolved(n) && !(Number.isInteger(n) && n >= 1)) {
@@ -110,7 +138,7 @@ export function checkSettingValues(asked: SharedProviderProps): string[] {
 }
 
 /** Where `asked` differs from the provider's settings `has`, one phrase each (none when it asks for what the provider has or for nothing). */
-export function settingsConflicts(asked: SharedProviderProps, has: ProviderSettings): string[] {
+function settingsConflicts(asked: SharedProviderProps, has: ProviderSettings): string[] {
   const conflicts: string[] = [];
   const differ = <T>(
     key: keyof SharedProviderProps,
@@ -176,9 +204,9 @@ export function settingsConflicts(asked: SharedProviderProps, has: ProviderSetti
  * The waiter's settings as the provider framework needs them: whole seconds (its Retry counts in
  * seconds), a totalTimeout that is a whole number of queryIntervals, and CloudFormation's hour.
  * Checked here so that a bad value names the construct and the field instead of failing deep in
- * the framework.
+ * the framework. Returns one message for all the problems found, with what to use instead.
  */
-function checkWaiterSettings(instance: IConstruct, queryInterval: Duration, totalTimeout: Duration): void {
+function checkWaiterSettings({ queryInterval, totalTimeout }: ProviderSettings): string[] {
   const problems: string[] = [];
   const q = queryInterval.toMilliseconds();
   const t = totalTimeout.toMilliseconds();
@@ -195,10 +223,9 @@ function checkWaiterSettings(instance: IConstruct, queryInterval: Duration, tota
       `totalTimeout ${totalTimeout.toHumanString()} is not a whole number of queryIntervals (${queryInterval.toHumanString()})`,
     );
   }
-  if (problems.length > 0) {
-    throw new Error(
-      `ProvisionedProductProperties at ${instance.node.path}: ${problems.join('; ')}. ` +
-        'Use a queryInterval of whole seconds (at least 1), and a totalTimeout of at most 1 hour that is a multiple of it, e.g. queryInterval: Duration.seconds(5), totalTimeout: Duration.minutes(30).',
-    );
-  }
+  if (problems.length === 0) return [];
+  return [
+    `${problems.join('; ')}. ` +
+      'Use a queryInterval of whole seconds (at least 1), and a totalTimeout of at most 1 hour that is a multiple of it, e.g. queryInterval: Duration.seconds(5), totalTimeout: Duration.minutes(30).',
+  ];
 }

@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as cr from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
+import { FRAMEWORK_CONSTRUCT_IDS } from './framework-functions';
 import type { ProviderSettings } from './provider-settings';
 
 /** The provider's resources that carry findings. */
@@ -106,10 +107,10 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
       });
     }
   }
-  // The waiter state machine is the framework's own (construct id 'waiter-state-machine'); if a
-  // later aws-cdk-lib moves it, acknowledging on the provider keeps these findings just as narrow.
-  const waiter = r.provider.node.tryFindChild('waiter-state-machine') ?? r.provider;
-  for (const child of ['framework-isComplete', 'framework-onTimeout']) {
+  // The waiter state machine is the framework's own; if a later aws-cdk-lib moves it, acknowledging
+  // on the provider keeps these findings just as narrow.
+  const waiter = r.provider.node.tryFindChild(FRAMEWORK_CONSTRUCT_IDS.waiter) ?? r.provider;
+  for (const child of [FRAMEWORK_CONSTRUCT_IDS.isComplete, FRAMEWORK_CONSTRUCT_IDS.onTimeout]) {
     const fn = r.provider.node.tryFindChild(child) as lambda.IFunction | undefined;
     if (!fn) continue;
     Validations.of(waiter).acknowledge({
