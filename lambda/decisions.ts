@@ -3,7 +3,7 @@
  * which token to send. The AWS calls in `service-catalog.ts` are a thin layer around these.
  */
 import { createHash } from 'node:crypto';
-import { PROPERTY_KEYS, type PropertyKey } from '../lib/rules';
+import { PROPERTY_KEYS, type PropertyKey, type PropertyValues } from '../lib/rules';
 
 /** What the handler does with a Service Catalog record status. */
 export type RecordOutcome = 'succeeded' | 'failed' | 'waiting' | 'unrecognised';
@@ -28,9 +28,6 @@ export function recordOutcome(status: string | undefined): RecordOutcome {
   }
 }
 
-/** Owner and launch role of a product as Service Catalog reports them ('' for none). */
-export type PropertyValues = Record<PropertyKey, string>;
-
 /** A restore that cannot happen because there is no prior value to put back. */
 export interface SkippedRestore {
   /** The key that stays as it is. */
@@ -39,8 +36,11 @@ export interface SkippedRestore {
   readonly current: string;
 }
 
-/** The write one event needs: only the keys whose value must change. */
-export interface ChangePlan {
+/**
+ * Which keys one event writes (only those whose value must change) and which restores it skips:
+ * the decision onEvent turns into the PlannedChange (events.ts) it hands to isComplete.
+ */
+export interface WriteDecision {
   /** Keys to send in ProvisionedProductProperties, with their new values. Empty: no write call. */
   readonly write: Partial<PropertyValues>;
   /** Keys that should be restored but have no prior value (the product had no launch role). */
@@ -66,7 +66,7 @@ export function planApply(
   previouslyManaged: readonly PropertyKey[],
   priors: PropertyValues,
   current: PropertyValues | undefined,
-): ChangePlan {
+): WriteDecision {
   const dropped = previouslyManaged.filter((key) => desired[key] === undefined);
   const restore = planRestore(dropped, priors, current);
   return {
@@ -79,7 +79,7 @@ export function planApply(
  * Plans Delete (and dropped keys): put each managed key back to its prior value. `current`
  * undefined means the values are not settled (see {@link valuesAreSettled}): every target is written.
  */
-export function planRestore(managed: readonly PropertyKey[], priors: PropertyValues, current: PropertyValues | undefined): ChangePlan {
+export function planRestore(managed: readonly PropertyKey[], priors: PropertyValues, current: PropertyValues | undefined): WriteDecision {
   const targets: Partial<PropertyValues> = {};
   const skipped: SkippedRestore[] = [];
   for (const key of PROPERTY_KEYS.filter((k) => managed.includes(k))) {
@@ -113,13 +113,8 @@ export function idempotencyToken(requestId: string, productId: string, propertie
   return createHash('sha256').update(`${requestId}|${productId}|${planned}`).digest('hex');
 }
 
-/** The keys a set of properties manages, in a stable order. */
-export function managedKeys(properties: Partial<Record<PropertyKey, string>>): PropertyKey[] {
-  return PROPERTY_KEYS.filter((k) => properties[k] !== undefined);
-}
-
 /** Whether a plan writes anything. */
-export function hasWrites(plan: ChangePlan): boolean {
+export function hasWrites(plan: WriteDecision): boolean {
   return Object.keys(plan.write).length > 0;
 }
 

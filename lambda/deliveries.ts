@@ -15,8 +15,7 @@
  *
  * By induction every answer carries priors read before the request's first write.
  */
-import type { PropertyKey } from '../lib/rules';
-import type { PropertyValues } from './decisions';
+import type { PropertyKey, PropertyValues } from '../lib/rules';
 import type { CustomResourceEvent, OnEventResult } from './events';
 
 /** How far back a lookup goes: CloudFormation waits at most one hour for a custom resource's answer, and a delivery after that is ignored. */

@@ -2,7 +2,7 @@
  * The shapes the two handlers receive and return, and the planned change onEvent hands to isComplete.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { PropertyValues } from './decisions';
+import type { PropertyValues } from '../lib/rules';
 
 /**
  * A CloudFormation custom resource event as the provider framework passes it to onEvent. The

@@ -11,14 +11,11 @@ import { RESOURCE_PROPERTY } from '../lib/contract';
 import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult } from './events';
 import { checkCompletion } from './is-complete';
 import { logger } from './logger';
-import { bounded } from './messages';
+import { MAX_SHOWN_CHARACTERS, clip } from '../lib/rules';
+import { bounded, notAnEvent } from './messages';
 import { planEvent } from './on-event';
 
 export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult, PlannedChange } from './events';
-
-/** The longest request value repeated on every log line (a product id is at most 100 characters). */
-// Stryker disable next-line all: log context, for people reading the logs (like the log calls, see scripts/stryker-ignore-logger.mjs)
-const MAX_CONTEXT_CHARACTERS = 128;
 
 /** onEvent: validate, read, settle the physical id and plan the write. */
 export function onEvent(event: CustomResourceEvent): Promise<OnEventResult> {
@@ -50,9 +47,7 @@ function reported(e: unknown): unknown {
 /** Fails clearly, instead of with a TypeError, when the handler is invoked with something that is not an event. */
 function checkIsEvent(event: unknown, handler: string): asserts event is CustomResourceEvent {
   if (typeof event === 'object' && event !== null && !Array.isArray(event)) return;
-  throw new Error(
-    `${handler} was invoked with ${describeNonEvent(event)}, not a CloudFormation custom resource event: it is meant to be called only by the provider framework.`,
-  );
+  throw new Error(notAnEvent(handler, describeNonEvent(event)));
 }
 
 // Stryker disable all: log context, for people reading the logs (like the log calls, see scripts/stryker-ignore-logger.mjs)
@@ -60,13 +55,13 @@ function checkIsEvent(event: unknown, handler: string): asserts event is CustomR
 function setLogContext(event: CustomResourceEvent): void {
   logger.resetKeys();
   const productId = event.ResourceProperties?.[RESOURCE_PROPERTY.productId] as unknown;
-  // Every value here arrives from outside and repeats on every line: clipped to a sane length.
-  const clip = (value: unknown) => (typeof value === 'string' ? value.slice(0, MAX_CONTEXT_CHARACTERS) : undefined);
+  // Every value here arrives from outside and repeats on every line: clipped as a message clips a value.
+  const context = (value: unknown) => (typeof value === 'string' ? clip(value, MAX_SHOWN_CHARACTERS) : undefined);
   logger.appendKeys({
-    requestType: clip(event.RequestType),
-    logicalResourceId: clip(event.LogicalResourceId),
-    requestId: clip(event.RequestId),
-    provisionedProductId: clip(productId),
+    requestType: context(event.RequestType),
+    logicalResourceId: context(event.LogicalResourceId),
+    requestId: context(event.RequestId),
+    provisionedProductId: context(productId),
   });
 }
 // Stryker restore all

@@ -9,7 +9,7 @@ import { nextPollDelay, recordOutcome, waiterWillGiveUp } from './decisions';
 import { LISTING_CHECK_WINDOW_MS, requestOf } from './deliveries';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
 import { logger } from './logger';
-import { ReportedError, recordFailed, recordUnreadable, restoreFailed, timedOut, writeRejected } from './messages';
+import { ReportedError, WAITING_FOR, recordFailed, recordUnreadable, restoreFailed, timedOut, writeRejected } from './messages';
 import { decodePhysicalId } from './physical-id';
 import { isRequestListed } from './request-lookup';
 import { errorName, isTransient, readRecord, writeProperties } from './service-catalog';
@@ -49,17 +49,11 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
   // Within the window after onEvent, poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
   if (change.CapturesPriors && !(await listedBeforeWrite(event, deadline))) {
-    return {
-      IsComplete: false,
-      waitingFor: "Step Functions to list this request's waiter execution, which must happen before the first write",
-    };
+    return { IsComplete: false, waitingFor: WAITING_FOR.listing };
   }
   const written = await writeUntilAccepted(event, change, deadline);
   if (!written) {
-    return {
-      IsComplete: false,
-      waitingFor: 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
-    };
+    return { IsComplete: false, waitingFor: WAITING_FOR.busyProduct };
   }
   if (written === 'product-gone') return { IsComplete: true, recordId: '' };
   logger.appendKeys({ recordId: written.recordId });
@@ -85,7 +79,7 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
     const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, polls);
     if (delay === undefined) {
       logger.info('Waiting for final status', { recordStatus: status });
-      return { IsComplete: false, waitingFor: `record ${written.recordId} to finish (last status ${status || 'unknown'})` };
+      return { IsComplete: false, waitingFor: WAITING_FOR.record(written.recordId, status) };
     }
     await sleep(delay);
     try {
@@ -93,7 +87,7 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
     } catch (e) {
       if (e instanceof ReportedError) throw e;
       logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
-      return { IsComplete: false, waitingFor: `record ${written.recordId} to finish (DescribeRecord failing: ${errorName(e)})` };
+      return { IsComplete: false, waitingFor: WAITING_FOR.unreadableRecord(written.recordId, errorName(e)) };
     }
   }
 }

@@ -2,9 +2,10 @@
  * Every message the handler puts in front of a user: what went wrong, with the values, and what to do.
  */
 import type { RecordError } from '@aws-sdk/client-service-catalog';
-import { PROPERTY_KEYS, show } from '../lib/rules';
-import type { PropertyValues } from './decisions';
+import { WAITER_ARN_ENV } from '../lib/contract';
+import { MAX_SERVICE_TEXT_CHARACTERS, PROPERTY_KEYS, type PropertyValues, clip, show } from '../lib/rules';
 import type { PlannedChange } from './events';
+import type { PhysicalIdFields } from './physical-id';
 
 /** An error whose message already says all a user needs: not wrapped again. */
 export class ReportedError extends Error {
@@ -59,7 +60,7 @@ export function restoreFailed(
   restoring: Partial<PropertyValues>,
   e: unknown,
 ): ReportedError {
-  const error = e instanceof Error ? `${e.name}: ${clip(e.message)}` : show(e);
+  const error = errorText(e);
   return new ReportedError(
     `Could not restore provisioned product ${productId} to the values it had before this resource changed them ` +
       `(prior owner ${orNone(priors?.OWNER)}, prior launch role ${orNone(priors?.LAUNCH_ROLE)}): ${error}. ` +
@@ -70,7 +71,9 @@ export function restoreFailed(
 
 /** The message that fails a deploy when the record fails, carrying the record's own errors. */
 export function recordFailed(change: PlannedChange, recordId: string, errors: readonly RecordError[] | undefined): string {
-  const details = (errors ?? []).slice(0, 5).map((e) => `${clip(e.Code ?? 'UnknownCode')}: ${clip(e.Description ?? '(no description)')}`);
+  const details = (errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${serviceText(e.Code ?? 'UnknownCode')}: ${serviceText(e.Description ?? '(no description)')}`);
   const text = details.length > 0 ? details.join('; ') : 'the record reported no RecordErrors';
   return `Service Catalog record ${recordId} for provisioned product ${change.ProductId} FAILED while ${purpose(change)}: ${text}. See the record with \`aws servicecatalog describe-record --id ${recordId}\`.`;
 }
@@ -78,7 +81,7 @@ export function recordFailed(change: PlannedChange, recordId: string, errors: re
 /** The service rejected the write for good (not busy, not transient). */
 export function writeRejected(change: PlannedChange, e: unknown): string {
   const name = e instanceof Error ? e.name : typeof e;
-  const detail = e instanceof Error ? clip(e.message) : show(e);
+  const detail = e instanceof Error ? serviceText(e.message) : show(e);
   const todo =
     change.Purpose === 'apply'
       ? " Nothing was changed. Fix what the error names (a value the product cannot take, or a permission of the provider's isComplete role, iam:PassRole on the launch role included), then deploy again."
@@ -89,7 +92,7 @@ export function writeRejected(change: PlannedChange, e: unknown): string {
 /** DescribeRecord failed for good (not throttling, not a 5xx): the write was accepted, its outcome is unknown here. */
 export function recordUnreadable(change: PlannedChange, recordId: string, e: unknown): string {
   const name = e instanceof Error ? e.name : typeof e;
-  const detail = e instanceof Error ? clip(e.message) : show(e);
+  const detail = e instanceof Error ? serviceText(e.message) : show(e);
   return (
     `Could not read Service Catalog record ${recordId} of provisioned product ${change.ProductId} while ${purpose(change)}: ${name}: ${detail}. ` +
     "The change was accepted and may still succeed. Check that the provider's isComplete role may call servicecatalog:DescribeRecord, " +
@@ -106,6 +109,92 @@ export function timedOut(change: PlannedChange, totalTimeoutMs: number, waitingF
     `\`aws servicecatalog describe-provisioned-product --id ${change.ProductId}\`, then deploy again, or raise totalTimeout (at most 1 hour).`
   );
 }
+
+/** The handler was invoked with something that is not an event (`what` says what, never its content). */
+export function notAnEvent(handler: string, what: string): string {
+  return `${handler} was invoked with ${what}, not a CloudFormation custom resource event: it is meant to be called only by the provider framework.`;
+}
+
+/** A RequestType CloudFormation does not send. */
+export function unknownRequestType(requestType: unknown): string {
+  return `Unknown RequestType ${show(requestType)}: expected Create, Update or Delete.`;
+}
+
+/** The physical id names another product than the event's properties do (`named`, in `where`). */
+export function physicalIdNamesOtherProduct(recordedProductId: string, named: readonly (string | undefined)[], where: string): string {
+  return (
+    `PhysicalResourceId names provisioned product ${show(recordedProductId)} but ${where} name ${named.map((id) => show(id ?? '(none)')).join(' and ')}. ` +
+    'A CloudFormation lifecycle never sends such a pair, so nothing was written: if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and check both products yourself.'
+  );
+}
+
+/** An earlier delivery's physical id does not name this request's product. */
+export function earlierDecisionOtherProduct(physicalId: string, productId: string): string {
+  return `An earlier delivery of this request recorded ${show(physicalId)}, which does not name provisioned product ${productId}. Nothing was changed; deploy again.`;
+}
+
+/** An earlier delivery planned a write this request does not declare. */
+export function earlierDecisionUndeclared(change: PlannedChange, productId: string): string {
+  return (
+    `An earlier delivery of this request planned to ${show(change.Purpose)} ${show(JSON.stringify(change.Properties))} on provisioned product ${productId}, ` +
+    "which is not what this request declares. Nothing was changed; deploy again, and if this repeats, check who else can start executions of the provider's waiter state machine."
+  );
+}
+
+/** The lookup of an earlier delivery's decision failed, so no priors may be recorded. */
+export function earlierDecisionLookupFailed(productId: string, waiterArn: string, e: unknown): string {
+  return (
+    `Could not check whether an earlier delivery of this CloudFormation request already changed provisioned product ${productId} ` +
+    `(its owner or launch role already has a value this resource sets, or it is busy): ${(e as Error).name}: ${(e as Error).message}. ` +
+    `Nothing was changed, and no prior value was recorded from a read that may follow this resource's own write. Check that the provider's onEvent role may call states:ListExecutions and states:DescribeExecution on ${waiterArn}, then deploy again.`
+  );
+}
+
+/** Whether the request's waiter execution is listed could not be checked before a capture's write. */
+export function listingCheckFailed(waiterArn: string, e: unknown): string {
+  return (
+    `Could not confirm that Step Functions lists this request's waiter execution before writing: ${(e as Error).name}: ${(e as Error).message}. ` +
+    `Nothing was written. Check that the provider's isComplete role may call states:ListExecutions and states:DescribeExecution on ${waiterArn}, then deploy again.`
+  );
+}
+
+/** The handler runs without the waiter's ARN in its environment. */
+export const WAITER_ARN_MISSING =
+  `The handler does not know its waiter state machine (${WAITER_ARN_ENV} is not set), so it cannot tell a redelivered request from a new one. Nothing was changed. ` +
+  'This handler runs only under the ProvisionedProductProperties provider: deploy it with the construct.';
+
+/** The prior values cannot fit in a physical id. */
+export function priorsTooLong(fields: PhysicalIdFields, bytes: number, maxBytes: number): string {
+  return (
+    `Cannot record the prior owner ${show(fields.priorOwnerArn)} and launch role ${show(fields.priorLaunchRoleArn)} ` +
+    `of provisioned product ${fields.productId}: together they need ${bytes} bytes of PhysicalResourceId, over CloudFormation's limit of ${maxBytes}. ` +
+    'Nothing was changed. Give the product a principal with a shorter IAM path before managing it with this construct, or manage it by hand.'
+  );
+}
+
+/** The product's values are not ones this resource could restore (`problem` says why). */
+export function priorsUnrecordable(productId: string, problem: string): string {
+  return (
+    `Cannot record the prior values of provisioned product ${show(productId)}: ${problem}. Nothing was changed. ` +
+    'Check the product with `aws servicecatalog describe-provisioned-product` and `search-provisioned-products`; this resource only records values it could restore.'
+  );
+}
+
+/** A physical id with this resource's prefix that it did not write (`why` says what is wrong). */
+export function physicalIdForged(physicalId: string, why: string): string {
+  return (
+    `PhysicalResourceId ${show(physicalId)} has this resource's prefix but is not one it wrote: ${why}. Nothing was written. ` +
+    "A CloudFormation lifecycle never produces such an id; if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` (or from the template with a Retain policy) and check the product's owner and launch role yourself."
+  );
+}
+
+/** What isComplete waits for, in the words of {@link timedOut}. */
+export const WAITING_FOR = {
+  listing: "Step Functions to list this request's waiter execution, which must happen before the first write",
+  busyProduct: 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
+  record: (recordId: string, status: string) => `record ${recordId} to finish (last status ${status || 'unknown'})`,
+  unreadableRecord: (recordId: string, errorName: string) => `record ${recordId} to finish (DescribeRecord failing: ${errorName})`,
+} as const;
 
 /** What the write was for, in words: the values set, or the priors being restored and how to restore them by hand. */
 function purpose(change: PlannedChange): string {
@@ -128,8 +217,13 @@ function describe(properties: Partial<PropertyValues>, separator = ', '): string
 }
 
 /** Text from elsewhere (a service's error, a record's description) cut to a length a message can carry. */
-function clip(text: string): string {
-  return text.length <= 400 ? text : `${text.slice(0, 400)}... (${text.length} characters in all)`;
+function serviceText(text: string): string {
+  return clip(text, MAX_SERVICE_TEXT_CHARACTERS);
+}
+
+/** `Name: message` of an error from elsewhere, its message cut as {@link serviceText} does. */
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${serviceText(e.message)}` : show(e);
 }
 
 function orNone(value: string | undefined): string {

@@ -5,16 +5,24 @@
  * delivery that may follow an earlier one's write answers with that delivery's decision instead
  * (deliveries.ts).
  */
-import { type DesiredProperties, parseResourceProperties, readLeniently } from '../lib/resource-properties';
-import { type PropertyKey, checkHome, homeOf, show } from '../lib/rules';
+import { type PropertyKey, type PropertyValues, checkHome, homeOf } from '../lib/rules';
 import { timing } from './config';
-import { type ChangePlan, type PropertyValues, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
+import { type WriteDecision, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
 import { mayFollowAnEarlierDelivery, requestOf } from './deliveries';
 import type { CustomResourceEvent, OnEventResult, PlannedChange } from './events';
 import { logger } from './logger';
-import { ownerUnknown, productNotFound, restoreFailed } from './messages';
+import {
+  earlierDecisionOtherProduct,
+  earlierDecisionUndeclared,
+  ownerUnknown,
+  physicalIdNamesOtherProduct,
+  productNotFound,
+  restoreFailed,
+  unknownRequestType,
+} from './messages';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
 import { findEarlierDecision } from './request-lookup';
+import { type DesiredProperties, parseResourceProperties, readLeniently } from './resource-properties';
 import { type ProductState, readProduct } from './service-catalog';
 
 /** Plans the event: its physical id, and the write isComplete is to make. */
@@ -27,7 +35,7 @@ export function planEvent(event: CustomResourceEvent): Promise<OnEventResult> {
     case 'Delete':
       return onDelete(event);
     default:
-      throw new Error(`Unknown RequestType ${show((event as { RequestType: unknown }).RequestType)}: expected Create, Update or Delete.`);
+      throw new Error(unknownRequestType((event as { RequestType: unknown }).RequestType));
   }
 }
 
@@ -50,8 +58,15 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
   // properties were about this product: in the rollback of a failed replacement they name the other
   // product, and a key managed there was never changed here.
   const previouslyManaged = old.productId === recorded.productId ? old.managedKeys : [];
-  const plan = planApply(desired.properties, previouslyManaged, priorsOf(recorded), comparable(product));
-  return planned(event, event.PhysicalResourceId, recorded, plan, 'apply', desired.acceptLanguage);
+  const decision = planApply(desired.properties, previouslyManaged, priorsOf(recorded), valuesToCompare(product));
+  return answer({
+    event,
+    physicalId: event.PhysicalResourceId,
+    recorded,
+    decision,
+    purpose: 'apply',
+    acceptLanguage: desired.acceptLanguage,
+  });
 }
 
 /** Create and replacement: capture the priors in a new physical id, then plan the write. */
@@ -73,8 +88,16 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
     priorOwnerArn: fields.priorOwnerArn,
     priorLaunchRoleArn: fields.priorLaunchRoleArn,
   });
-  const plan = planApply(desired.properties, [], product.values, comparable(product));
-  return planned(event, physicalId, fields, plan, 'apply', desired.acceptLanguage, true);
+  const decision = planApply(desired.properties, [], product.values, valuesToCompare(product));
+  return answer({
+    event,
+    physicalId,
+    recorded: fields,
+    decision,
+    purpose: 'apply',
+    acceptLanguage: desired.acceptLanguage,
+    capturesPriors: true,
+  });
 }
 
 /**
@@ -86,16 +109,11 @@ function adopt(earlier: OnEventResult, desired: DesiredProperties): OnEventResul
   const recorded = decodePhysicalId(earlier.PhysicalResourceId);
   const change = earlier.PlannedChange;
   if (!recorded || recorded.productId !== productId || (change && change.ProductId !== productId)) {
-    throw new Error(
-      `An earlier delivery of this request recorded ${show(earlier.PhysicalResourceId)}, which does not name provisioned product ${productId}. Nothing was changed; deploy again.`,
-    );
+    throw new Error(earlierDecisionOtherProduct(earlier.PhysicalResourceId, productId));
   }
   const undeclared = Object.entries(change?.Properties ?? {}).filter(([key, value]) => desired.properties[key as PropertyKey] !== value);
   if (change && (change.Purpose !== 'apply' || undeclared.length > 0)) {
-    throw new Error(
-      `An earlier delivery of this request planned to ${show(change.Purpose)} ${show(JSON.stringify(change.Properties))} on provisioned product ${productId}, ` +
-        "which is not what this request declares. Nothing was changed; deploy again, and if this repeats, check who else can start executions of the provider's waiter state machine.",
-    );
+    throw new Error(earlierDecisionUndeclared(change, productId));
   }
   return earlier;
 }
@@ -130,40 +148,45 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
     logger.info('Nothing to restore: the provisioned product no longer exists');
     return none;
   }
-  const plan = planRestore(props.managedKeys, priorsOf(recorded), comparable(product));
-  return planned(event, physicalId, recorded, plan, 'restore', props.acceptLanguage);
+  const decision = planRestore(props.managedKeys, priorsOf(recorded), valuesToCompare(product));
+  return answer({ event, physicalId, recorded, decision, purpose: 'restore', acceptLanguage: props.acceptLanguage });
+}
+
+/** What onEvent settled for one event, from which it answers. */
+interface Settled {
+  readonly event: CustomResourceEvent;
+  readonly physicalId: string;
+  /** What the physical id records: the product and its priors. */
+  readonly recorded: PhysicalIdFields;
+  readonly decision: WriteDecision;
+  readonly purpose: PlannedChange['Purpose'];
+  readonly acceptLanguage: string | undefined;
+  /** Whether this event captured the priors (Create, replacement); see {@link PlannedChange.CapturesPriors}. */
+  readonly capturesPriors?: boolean;
 }
 
 /** onEvent's answer: the physical id, and the write isComplete is to make (none when nothing changes). */
-function planned(
-  event: CustomResourceEvent,
-  physicalId: string,
-  recorded: PhysicalIdFields,
-  plan: ChangePlan,
-  purpose: PlannedChange['Purpose'],
-  acceptLanguage: string | undefined,
-  capturesPriors = false,
-): OnEventResult {
-  for (const skip of plan.skipped) {
+function answer({ event, physicalId, recorded, decision, purpose, acceptLanguage, capturesPriors = false }: Settled): OnEventResult {
+  for (const skip of decision.skipped) {
     logger.warn(
       'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
       { key: skip.key, currentValue: skip.current },
     );
   }
-  if (!hasWrites(plan)) {
+  if (!hasWrites(decision)) {
     logger.info('Nothing to write: the product already has the target values');
     return { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
   }
   const change: PlannedChange = {
     ProductId: recorded.productId,
-    Properties: plan.write,
-    IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId, plan.write),
+    Properties: decision.write,
+    IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId, decision.write),
     AcceptLanguage: acceptLanguage,
     Purpose: purpose,
     Priors: priorsOf(recorded),
     CapturesPriors: capturesPriors,
   };
-  logger.info('Planned the write; isComplete applies it', { properties: plan.write });
+  logger.info('Planned the write; isComplete applies it', { properties: decision.write });
   return { PhysicalResourceId: physicalId, PlannedChange: change, PlannedAt: Date.now() };
 }
 
@@ -182,7 +205,7 @@ function searchRetry(): { attempts: number; delayMs: number } {
  * The product's values to compare targets with, or undefined while a record may still change them:
  * then every target is written, and the write waits (InvalidStateException) until the record is done.
  */
-function comparable(product: ProductState): PropertyValues | undefined {
+function valuesToCompare(product: ProductState): PropertyValues | undefined {
   if (valuesAreSettled(product.status)) return product.values;
   logger.info('Product is busy: its values may still change, so every target is written once it is free', {
     productStatus: product.status,
@@ -197,11 +220,7 @@ function comparable(product: ProductState): PropertyValues | undefined {
  */
 function checkSameProduct(recorded: PhysicalIdFields, propertiesProductIds: ReadonlyArray<string | undefined>, where: string): void {
   if (propertiesProductIds.includes(recorded.productId)) return;
-  const named = propertiesProductIds.map((id) => show(id ?? '(none)')).join(' and ');
-  throw new Error(
-    `PhysicalResourceId names provisioned product ${show(recorded.productId)} but ${where} name ${named}. ` +
-      'A CloudFormation lifecycle never sends such a pair, so nothing was written: if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and check both products yourself.',
-  );
+  throw new Error(physicalIdNamesOtherProduct(recorded.productId, propertiesProductIds, where));
 }
 
 /**

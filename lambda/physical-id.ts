@@ -18,6 +18,7 @@
  * partition and account, lengths) and the id must be exactly what encoding its fields gives back.
  */
 import { MAX_PROPERTY_VALUE_LENGTH, PRODUCT_ID_PATTERN, homeOf, isLaunchRoleArn, isOwnerArn, show } from '../lib/rules';
+import { physicalIdForged, priorsTooLong, priorsUnrecordable } from './messages';
 
 /** The first field of every physical id this version writes. */
 export const PHYSICAL_ID_PREFIX = 'sc-ppp:v1';
@@ -39,11 +40,7 @@ export interface PhysicalIdFields {
 /** Thrown when the fields cannot fit in a physical id. */
 export class PhysicalIdTooLongError extends Error {
   constructor(fields: PhysicalIdFields, bytes: number) {
-    super(
-      `Cannot record the prior owner ${show(fields.priorOwnerArn)} and launch role ${show(fields.priorLaunchRoleArn)} ` +
-        `of provisioned product ${fields.productId}: together they need ${bytes} bytes of PhysicalResourceId, over CloudFormation's limit of ${MAX_PHYSICAL_ID_BYTES}. ` +
-        'Nothing was changed. Give the product a principal with a shorter IAM path before managing it with this construct, or manage it by hand.',
-    );
+    super(priorsTooLong(fields, bytes, MAX_PHYSICAL_ID_BYTES));
     this.name = 'PhysicalIdTooLongError';
   }
 }
@@ -80,10 +77,7 @@ function problemWith(fields: PhysicalIdFields): string | undefined {
 export function encodePhysicalId(fields: PhysicalIdFields): string {
   const problem = problemWith(fields);
   if (problem) {
-    throw new InvalidPhysicalIdError(
-      `Cannot record the prior values of provisioned product ${show(fields.productId)}: ${problem}. Nothing was changed. ` +
-        'Check the product with `aws servicecatalog describe-provisioned-product` and `search-provisioned-products`; this resource only records values it could restore.',
-    );
+    throw new InvalidPhysicalIdError(priorsUnrecordable(fields.productId, problem));
   }
   const home = homeOf(fields.priorOwnerArn) ?? homeOf(fields.priorLaunchRoleArn);
   const partition = home?.partition ?? '';
@@ -105,11 +99,7 @@ export function encodePhysicalId(fields: PhysicalIdFields): string {
  */
 export function decodePhysicalId(physicalId: string | undefined): PhysicalIdFields | undefined {
   if (!physicalId || !physicalId.startsWith(FAMILY_PREFIX)) return undefined;
-  const invalid = (why: string) =>
-    new InvalidPhysicalIdError(
-      `PhysicalResourceId ${show(physicalId)} has this resource's prefix but is not one it wrote: ${why}. Nothing was written. ` +
-        "A CloudFormation lifecycle never produces such an id; if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` (or from the template with a Retain policy) and check the product's owner and launch role yourself.",
-    );
+  const invalid = (why: string) => new InvalidPhysicalIdError(physicalIdForged(physicalId, why));
   if (Buffer.byteLength(physicalId, 'utf8') > MAX_PHYSICAL_ID_BYTES) throw invalid(`it is over ${MAX_PHYSICAL_ID_BYTES} bytes`);
   const parts = physicalId.split('|');
   if (parts[0] !== PHYSICAL_ID_PREFIX)

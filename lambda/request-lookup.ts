@@ -8,7 +8,7 @@ import { waiterStateMachineArn } from './config';
 import { LOOKBACK_MS, type RequestIdentity, earlierDecision, isSameRequest } from './deliveries';
 import type { OnEventResult } from './events';
 import { logger } from './logger';
-import { ReportedError } from './messages';
+import { ReportedError, WAITER_ARN_MISSING, earlierDecisionLookupFailed, listingCheckFailed } from './messages';
 import { isTransient } from './service-catalog';
 import { executionInput, executionsSince } from './step-functions';
 
@@ -34,12 +34,7 @@ export async function findEarlierDecision(request: RequestIdentity, productId: s
     }
     return undefined;
   } catch (e) {
-    throw new ReportedError(
-      `Could not check whether an earlier delivery of this CloudFormation request already changed provisioned product ${productId} ` +
-        `(its owner or launch role already has a value this resource sets, or it is busy): ${(e as Error).name}: ${(e as Error).message}. ` +
-        `Nothing was changed, and no prior value was recorded from a read that may follow this resource's own write. Check that the provider's onEvent role may call states:ListExecutions and states:DescribeExecution on ${arn}, then deploy again.`,
-      { cause: e },
-    );
+    throw new ReportedError(earlierDecisionLookupFailed(productId, arn, e), { cause: e });
   }
 }
 
@@ -65,18 +60,11 @@ export async function isRequestListed(request: RequestIdentity, plannedAt: numbe
       logger.warn('Listing the waiter executions failed for now; waiting', { error: e as Error });
       return false;
     }
-    throw new ReportedError(
-      `Could not confirm that Step Functions lists this request's waiter execution before writing: ${(e as Error).name}: ${(e as Error).message}. ` +
-        `Nothing was written. Check that the provider's isComplete role may call states:ListExecutions and states:DescribeExecution on ${arn}, then deploy again.`,
-      { cause: e },
-    );
+    throw new ReportedError(listingCheckFailed(arn, e), { cause: e });
   }
 }
 
 function requireWaiterArn(): string {
   if (waiterStateMachineArn) return waiterStateMachineArn;
-  throw new ReportedError(
-    'The handler does not know its waiter state machine (WAITER_STATE_MACHINE_ARN is not set), so it cannot tell a redelivered request from a new one. Nothing was changed. ' +
-      'This handler runs only under the ProvisionedProductProperties provider: deploy it with the construct.',
-  );
+  throw new ReportedError(WAITER_ARN_MISSING);
 }

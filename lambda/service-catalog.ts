@@ -11,7 +11,7 @@ import {
   UpdateProvisionedProductPropertiesCommand,
 } from '@aws-sdk/client-service-catalog';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
-import type { PropertyValues } from './decisions';
+import type { PropertyValues } from '../lib/rules';
 import type { PlannedChange } from './events';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_SERVICE_CATALOG, which is how the

@@ -1,4 +1,4 @@
-import { InvalidPropertiesError, parseBoolean, parseResourceProperties, readLeniently } from '../lib/resource-properties';
+import { InvalidPropertiesError, parseBoolean, parseResourceProperties, readLeniently } from '../lambda/resource-properties';
 import {
   checkAcceptLanguage,
   checkDeclaredValues,
@@ -402,11 +402,11 @@ describe('the rules as a fresh container loads them', () => {
   // The patterns and messages are built once, when the module loads: these checks load it anew, so
   // that what the load builds is tested as such (and mutation testing can change it).
   const fresh = () => {
-    let modules: { rules: typeof import('../lib/rules'); props: typeof import('../lib/resource-properties') } | undefined;
+    let modules: { rules: typeof import('../lib/rules'); props: typeof import('../lambda/resource-properties') } | undefined;
     jest.isolateModules(() => {
       modules = {
         rules: jest.requireActual<typeof import('../lib/rules')>('../lib/rules'),
-        props: jest.requireActual<typeof import('../lib/resource-properties')>('../lib/resource-properties'),
+        props: jest.requireActual<typeof import('../lambda/resource-properties')>('../lambda/resource-properties'),
       };
     });
     return modules as NonNullable<typeof modules>;

@@ -1,8 +1,8 @@
 /**
  * Reading the custom resource's properties as CloudFormation delivers them: strictly for Create and Update, leniently for Delete.
  */
-import { RESOURCE_PROPERTY } from './contract';
-import { FIX, NOTHING_TO_MANAGE, PROPERTY_KEYS, type PropertyKey, checkDeclaredValues, show } from './rules';
+import { RESOURCE_PROPERTY } from '../lib/contract';
+import { FIX, NOTHING_TO_MANAGE, PROPERTY_KEYS, type PropertyKey, checkDeclaredValues, show } from '../lib/rules';
 
 /** How many problems an error lists before it says how many more there are: a message stays readable and small. */
 const MAX_LISTED_PROBLEMS = 8;
