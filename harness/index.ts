@@ -1,17 +1,32 @@
 /**
- * The end-to-end harness's public API (for the tests, the benchmark and the demo). Bottom up:
- * intrinsics + assembly read a synthesized stack; lambda-container, lambda-service and waiter
- * emulate Lambda and Step Functions; provider-framework runs the CDK provider on them;
- * custom-resource-requests and cloudformation play CloudFormation; fake-service-catalog is the
- * Service Catalog the handler talks to.
+ * The end-to-end harness's public API (for the tests, the benchmark and the demo). Bottom up, a folder each:
+ * template/ reads a synthesized stack (intrinsics, assembly, and the provider options it adds);
+ * runtimes/ emulates Lambda and Step Functions (lambda-container, lambda-service, waiter) and runs
+ * the CDK provider framework on them (provider-framework); cloudformation/ plays CloudFormation
+ * (custom-resource-requests, lifecycle-driver); fakes/ are the Service Catalog and Step Functions
+ * the handler talks to, over AWS JSON on 127.0.0.1.
  */
-export * from './assembly';
-export * from './cloudformation';
-export type { CfnRequest, CfnRequestView, CfnResponse, EventResult, Redelivery, RequestPhase } from './custom-resource-requests';
-export * from './fake-service-catalog';
-export * from './fake-step-functions';
-export * from './local-services';
-export * from './provider-options';
-export type { LogLine } from './lambda-container';
-export { ProviderFramework, type CrashPlan, type UserFunction, type UserInvocation } from './provider-framework';
-export { StepFunctionsWaiter, type Execution, type ExecutionStatus } from './waiter';
+export { RESOURCE_TYPE } from '../lib/contract';
+export * from './template/assembly';
+export * from './cloudformation/lifecycle-driver';
+export type {
+  CfnRequest,
+  CfnRequestView,
+  CfnResponse,
+  EventResult,
+  Redelivery,
+  RequestPhase,
+} from './cloudformation/custom-resource-requests';
+export * from './fakes/fake-service-catalog';
+export * from './fakes/fake-step-functions';
+export * from './fakes/local-services';
+export * from './template/provider-options';
+export type { LogLine } from './runtimes/lambda-container';
+export {
+  CREATE_FAILED_MARKER,
+  ProviderFramework,
+  type CrashPlan,
+  type UserFunction,
+  type UserInvocation,
+} from './runtimes/provider-framework';
+export { StepFunctionsWaiter, type Execution, type ExecutionStatus } from './runtimes/waiter';

@@ -78,6 +78,3 @@ export const WAITER = {
 
 /** The Powertools service name every handler log line carries. */
 export const SERVICE_NAME = 'provisioned-product-properties';
-
-/** The physical id the provider framework reports for a Create that failed in onEvent (it answers the following Delete itself). */
-export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';

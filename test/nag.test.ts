@@ -13,6 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, type NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { regulatedOptions } from '../harness';
 import { Owner, ProvisionedProductProperties, type SharedProviderProps } from '../lib';
 
 const ACCOUNT = '123456789012';
@@ -66,17 +67,6 @@ function stackWith(app: App, id: string, launchRole: boolean, props?: StackProps
   return stack;
 }
 
-/** What a regulated account sets: its VPC (private subnets only), a log key, reserved concurrency, tracing. */
-function regulated(stack: Stack): SharedProviderProps {
-  const vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
-  });
-  const logEncryptionKey = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
-  return { vpc, logEncryptionKey, reservedConcurrency: 10, tracing: true };
-}
-
 /**
  * The construct's findings with defaults, per pack, and the option that resolves each: the table
  * of the README's Compliance section.
@@ -107,13 +97,13 @@ describe.each(Object.keys(PACKS))('%s', (pack) => {
 
   test('with the regulated options (VPC, log key, reserved concurrency, tracing), the construct reports nothing', () => {
     const app = new App();
-    stackWith(app, 'Ownership', true, ENV, regulated);
+    stackWith(app, 'Ownership', true, ENV, regulatedOptions);
     expect(constructFindings(app, pack)).toEqual({});
   });
 
   test('with the regulated options in an environment-agnostic stack, with two instances, the construct reports nothing', () => {
     const app = new App();
-    const stack = stackWith(app, 'Ownership', false, undefined, regulated);
+    const stack = stackWith(app, 'Ownership', false, undefined, regulatedOptions);
     new ProvisionedProductProperties(stack, 'Second', { provisionedProductId: 'pp-second', owner: Owner.fromArn(OWNER) });
     expect(constructFindings(app, pack)).toEqual({});
   });
@@ -121,7 +111,7 @@ describe.each(Object.keys(PACKS))('%s', (pack) => {
 
 describe('each option resolves its findings, in every pack', () => {
   const options: Array<[keyof SharedProviderProps, (s: Stack) => SharedProviderProps]> = [
-    ['vpc', (s) => ({ vpc: regulated(s).vpc })],
+    ['vpc', (s) => ({ vpc: regulatedOptions(s).vpc })],
     ['logEncryptionKey', (s) => ({ logEncryptionKey: new kms.Key(s, 'Key', { enableKeyRotation: true }) })],
     ['reservedConcurrency', () => ({ reservedConcurrency: 5 })],
     ['tracing', () => ({ tracing: true })],
@@ -170,7 +160,7 @@ describe('as users run the packs', () => {
 describe("the user's own findings", () => {
   test('are still reported, including those of the rules the construct acknowledges or fixes on its own resources', () => {
     const app = new App();
-    const stack = stackWith(app, 'Ownership', true, ENV, regulated);
+    const stack = stackWith(app, 'Ownership', true, ENV, regulatedOptions);
     const other = new Stack(app, 'Other');
 
     // A role with an AWS managed policy, an inline policy and a wildcard resource, in the construct's stack.
@@ -238,7 +228,7 @@ describe("the user's own findings", () => {
       expect.arrayContaining(['PCI.DSS.321-IAMNoInlinePolicy', 'PCI.DSS.321-LambdaInsideVPC']),
     );
     // The user's VPC is theirs: its findings stay.
-    expect(rulesAt('NIST.800.53.R5', 'Ownership/Vpc/')).toEqual(expect.arrayContaining(['NIST.800.53.R5-VPCFlowLogsEnabled']));
+    expect(rulesAt('NIST.800.53.R5', 'Ownership/RegulatedVpc/')).toEqual(expect.arrayContaining(['NIST.800.53.R5-VPCFlowLogsEnabled']));
   });
 });
 
@@ -255,7 +245,7 @@ describe('acknowledgements', () => {
 
   test.each([
     ['defaults', undefined],
-    ['the regulated options', regulated],
+    ['the regulated options', regulatedOptions],
   ])('with %s, each names one finding of one rule that cannot apply, on the resource that has it, with a reason', (_name, options) => {
     const app = new App();
     const stack = stackWith(app, 'Ownership', true, ENV, options);

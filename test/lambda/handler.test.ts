@@ -3,10 +3,9 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
-import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { CREATE_FAILED_MARKER, type FakeServiceCatalog, type FakeStepFunctions } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
-import { CREATE_FAILED_MARKER } from '../../lib/contract';
 import { type HandlerRunner, type Props, event, runner, startWaiter, useHandlerUnderTest } from '../support/handler-events';
 
 const CREATE_FAILED = CREATE_FAILED_MARKER;

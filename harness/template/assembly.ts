@@ -12,12 +12,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, type StackProps } from 'aws-cdk-lib';
-import { ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
+import { ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../../lib';
+import { RESOURCE_TYPE } from '../../lib/contract';
 import { type ResolveContext, type Template, arnOf, functionName, resolve, stackIdOf } from './intrinsics';
 import { providerOptionsFromEnv } from './provider-options';
 
-/** The custom resource type the construct synthesizes. */
-export const RESOURCE_TYPE = 'Custom::ProvisionedProductProperties';
 /** The provider framework runtime inside aws-cdk-lib, loaded instead of the asset copy (they are checked to be equal). */
 export const FRAMEWORK_RUNTIME_DIR = path.join(
   path.dirname(require.resolve('aws-cdk-lib/package.json')),

@@ -8,7 +8,7 @@
 import type { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type { SharedProviderProps } from '../lib';
+import type { SharedProviderProps } from '../../lib';
 
 /** The environment variable that selects the provider options constructStack adds. */
 export const PROVIDER_OPTIONS_ENV = 'E2E_PROVIDER_OPTIONS';

@@ -7,9 +7,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CustomResourceModel, Properties, StackModel } from './assembly';
-import type { LogLine } from './lambda-container';
-import type { RequestActivity, UserInvocation } from './provider-framework';
+import type { CustomResourceModel, Properties, StackModel } from '../template/assembly';
+import type { LogLine } from '../runtimes/lambda-container';
+import type { RequestActivity, UserInvocation } from '../runtimes/provider-framework';
 
 /** A response body the provider framework PUT to the ResponseURL. */
 export interface CfnResponse {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WaiterModel } from './assembly';
+import type { WaiterModel } from '../template/assembly';
 import { type ErrorPayload, errorPayload } from './lambda-container';
 import { type InvokeOutput, encode } from './lambda-service';
 

@@ -19,7 +19,7 @@
  * the new one in the cleanup phase; see {@link FailedReplacementRollback} for the alternative.
  */
 import type { App, Stack, StackProps } from 'aws-cdk-lib';
-import type { ProvisionedProductPropertiesProps } from '../lib';
+import type { ProvisionedProductPropertiesProps } from '../../lib';
 import {
   type CustomResourceModel,
   type FunctionModel,
@@ -30,7 +30,7 @@ import {
   constructStack,
   resourceOf,
   synthesize,
-} from './assembly';
+} from '../template/assembly';
 import {
   type CfnRequest,
   type CfnRequestView,
@@ -40,12 +40,9 @@ import {
   type Redelivery,
   type RequestPhase,
 } from './custom-resource-requests';
-import type { FakeStepFunctions } from './fake-step-functions';
-import type { LogLine } from './lambda-container';
-import { type CrashPlan, ProviderFramework, type UserInvocation } from './provider-framework';
-
-/** The marker physical id the provider framework reports for a Create that failed in onEvent. */
-export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+import type { FakeStepFunctions } from '../fakes/fake-step-functions';
+import type { LogLine } from '../runtimes/lambda-container';
+import { type CrashPlan, ProviderFramework, type UserInvocation } from '../runtimes/provider-framework';
 
 /** An event CloudFormation sent because of another one. */
 export interface FollowUp extends EventResult {

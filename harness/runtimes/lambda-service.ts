@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FunctionModel } from './assembly';
+import type { FunctionModel } from '../template/assembly';
 import { Container, type LogLine, type RunOutcome, errorPayload } from './lambda-container';
 
 /** What Lambda's Invoke returns (RequestResponse). */

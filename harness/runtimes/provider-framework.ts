@@ -11,11 +11,11 @@
  * SEARCH_DELAY_MS, whose 1 s default the handler has in code). The AWS SDK's own retry backoff
  * stays real time.
  */
-import type { FunctionModel, StackModel, WaiterModel } from './assembly';
+import type { FunctionModel, StackModel, WaiterModel } from '../template/assembly';
 import { type Container, type LogLine, errorPayload } from './lambda-container';
 import { type InvokeOutput, InvokeCallError, LambdaService } from './lambda-service';
 import { StepFunctionsWaiter } from './waiter';
-import { HANDLER_TIMING } from '../lib/contract';
+import { HANDLER_TIMING, WAITER_ARN_ENV } from '../../lib/contract';
 
 /** Which user handler an invocation ran. */
 export type UserFunction = 'onEvent' | 'isComplete';
@@ -80,11 +80,17 @@ interface CrashState extends CrashPlan {
   crashed: number;
 }
 
+/**
+ * The physical id the real framework reports for a Create that failed in onEvent (it answers the
+ * following Delete itself, so the handler never sees it): what a test of that rollback expects.
+ */
+export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+
 /** The framework function names the template's provider functions use. */
 const FRAMEWORK_ENV = {
   onEvent: 'USER_ON_EVENT_FUNCTION_ARN',
   isComplete: 'USER_IS_COMPLETE_FUNCTION_ARN',
-  waiter: 'WAITER_STATE_MACHINE_ARN',
+  waiter: WAITER_ARN_ENV,
 } as const;
 
 /** The handler's durations (lib/contract.ts), compressed in the user functions' environment: the template's value, else the handler's default. */

@@ -7,7 +7,7 @@ import { Console } from 'node:console';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import type { CodePackage, FunctionModel } from './assembly';
+import type { CodePackage, FunctionModel } from '../template/assembly';
 
 /** One captured log line. */
 export interface LogLine {
