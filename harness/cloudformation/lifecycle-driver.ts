@@ -5,7 +5,7 @@
  * captures), and follows failures with the events CloudFormation sends (the rollback Delete of a
  * failed Create, the rollback Update of a failed Update, the cleanup Delete of a replaced
  * resource). Each request goes through ./custom-resource-requests; the provider answering it runs
- * in-process (./provider-framework).
+ * in-process (../runtimes/provider-framework).
  *
  * Time is compressed by `timeScale`: the waiter's interval, Lambda's async retry delays, the
  * handler's own timing through its environment, and CloudFormation's one-hour wait for a response.

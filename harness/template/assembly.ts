@@ -152,7 +152,7 @@ export const CONSTRUCT_STACK = { stackName: 'ProvisionedProductPropertiesE2E', c
 
 /**
  * A builder for {@link synthesize}: one stack holding one ProvisionedProductProperties with `props`
- * (and the provider options E2E_PROVIDER_OPTIONS asks for, see harness/provider-options.ts).
+ * (and the provider options E2E_PROVIDER_OPTIONS asks for, see ./provider-options.ts).
  */
 export function constructStack(props: ProvisionedProductPropertiesProps, stackProps?: StackProps): (app: App) => Stack {
   return (app) => {

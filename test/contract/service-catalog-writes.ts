@@ -341,7 +341,7 @@ export const passRole: Behaviour = {
   assumption:
     'Setting LAUNCH_ROLE needs iam:PassRole on that role: a principal that may call UpdateProvisionedProductProperties but not pass the role can change the owner, and its LAUNCH_ROLE write is refused (or its record FAILS).',
   reliedOnBy:
-    "lib/handler-roles.ts gives the isComplete role iam:PassRole (to servicecatalog.amazonaws.com) on the account's roles, and nothing else does.",
+    "lib/provider/handler-roles.ts gives the isComplete role iam:PassRole (to servicecatalog.amazonaws.com) on the account's roles, and nothing else does.",
   source:
     'Not documented for this call; iam:PassRole is how IAM guards handing a role to a service (IAM User Guide, "Granting a user permissions to pass a role").',
   fake: { kind: 'not-modelled', why: 'the fake Service Catalog checks no IAM permission' },

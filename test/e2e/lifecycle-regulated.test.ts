@@ -1,6 +1,6 @@
 /**
  * The lifecycle scenarios of lifecycle.test.ts again, with the provider options a regulated account
- * sets (VPC, log key, reserved concurrency, tracing; harness/provider-options.ts): the driver runs
+ * sets (VPC, log key, reserved concurrency, tracing; harness/template/provider-options.ts): the driver runs
  * the functions in-process and ignores their VPC placement, so the options must change nothing of
  * what CloudFormation sees or of the products' owners and launch roles.
  */
