@@ -4,7 +4,8 @@
  * runtimes/ emulates Lambda and Step Functions (lambda-container, lambda-service, waiter) and runs
  * the CDK provider framework on them (provider-framework); cloudformation/ plays CloudFormation
  * (custom-resource-requests, lifecycle-driver); fakes/ are the Service Catalog and Step Functions
- * the handler talks to, over AWS JSON on 127.0.0.1.
+ * the handler talks to, over AWS JSON on 127.0.0.1, the CloudFormation call it makes
+ * (fake-cloudformation), and AWS's own DynamoDB Local for the provider's ledger (dynamodb-local).
  */
 export { RESOURCE_TYPE } from '../lib/contract';
 export * from './template/assembly';
@@ -17,6 +18,8 @@ export type {
   Redelivery,
   RequestPhase,
 } from './cloudformation/custom-resource-requests';
+export * from './fakes/dynamodb-local';
+export * from './fakes/fake-cloudformation';
 export * from './fakes/fake-service-catalog';
 export * from './fakes/fake-step-functions';
 export * from './fakes/local-services';

@@ -229,3 +229,60 @@ function errorText(e: unknown): string {
 function orNone(value: string | undefined): string {
   return value ? value : '(none)';
 }
+
+// ------------------------------------------------------------------------------------------------
+// The ledger
+// ------------------------------------------------------------------------------------------------
+
+/** The ledger table could not be read or written: nothing was written to Service Catalog. */
+export function ledgerUnavailable(tableName: string, doing: string, e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause ?? e;
+  return (
+    `Could not ${doing} in the provider's ledger table ${show(tableName || '(not set)')}: ${errorText(cause)}. ` +
+    'Nothing was written to Service Catalog. Check that the table exists, that the handler roles may call dynamodb:GetItem, PutItem, UpdateItem and DeleteItem on it ' +
+    '(and use its KMS key, when it has one), and that DynamoDB is reachable from the functions (a VPC needs a DynamoDB endpoint); then deploy again.'
+  );
+}
+
+/** Another delivery of the request held its record for the whole of this invocation. */
+export function stillDeciding(waits: number): string {
+  return (
+    `Another delivery of this CloudFormation request was still deciding after ${waits} checks of the ledger, and this one ran out of time waiting for its decision. ` +
+    'Nothing was written by this delivery. CloudFormation takes the first answer it receives; if the stack reports this message, deploy again.'
+  );
+}
+
+/** A delivery of a request whose content differs from the first delivery's. */
+export function deliveryDiffers(): string {
+  return (
+    'A delivery of this CloudFormation request (same StackId, LogicalResourceId and RequestId) carries other properties or another physical id than its first delivery did. ' +
+    'CloudFormation never sends such a pair, so nothing was written: check who else can invoke the provider functions.'
+  );
+}
+
+/** The physical id's priors are not those the ledger recorded for the product. */
+export function priorsDisagree(productId: string, fromId: PropertyValues, fromLedger: PropertyValues): string {
+  const both = (v: PropertyValues) => `owner ${show(v.OWNER || '(none)')}, launch role ${show(v.LAUNCH_ROLE || '(none)')}`;
+  return (
+    `The PhysicalResourceId's prior values for provisioned product ${productId} (${both(fromId)}) are not those the provider's ledger recorded when this resource first changed it (${both(fromLedger)}). ` +
+    "Nothing was written. A CloudFormation lifecycle never produces such an id; if the stack was edited by hand, remove the resource with `aws cloudformation delete-stack --retain-resources <LogicalId>` and restore the product yourself with the ledger's values."
+  );
+}
+
+/** A request that a later request of the same resource superseded: its write is skipped. */
+export function supersededWrite(change: PlannedChange, latest: { latestRequestId: string; latestRequestType: string }): string {
+  return (
+    `Skipped the write to provisioned product ${change.ProductId}: a later CloudFormation request of this resource (${latest.latestRequestType} ${latest.latestRequestId}) has reached the provider since this one, ` +
+    'so this request was answered already and its values would land over newer ones. Nothing was written for it.'
+  );
+}
+
+/** A Create that CloudFormation no longer awaits: nothing stays written. */
+export function createNotAwaited(change: PlannedChange, resourceStatus: string | undefined, undone: boolean): string {
+  return (
+    `CloudFormation no longer awaits this Create (the resource is ${resourceStatus ?? 'gone from the stack'}): it took another answer, and the rollback never reaches this handler. ` +
+    (undone
+      ? `Put provisioned product ${change.ProductId} back to its prior values (${describe(change.Priors)}) for the keys this Create had written.`
+      : `Nothing was written to provisioned product ${change.ProductId}.`)
+  );
+}

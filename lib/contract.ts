@@ -78,3 +78,17 @@ export const WAITER = {
 
 /** The Powertools service name every handler log line carries. */
 export const SERVICE_NAME = 'provisioned-product-properties';
+
+/**
+ * The provider's ledger table, as the construct declares it, the handler reads and writes it and
+ * the harness creates it: the environment variable naming it, its partition key, the attribute its
+ * time to live reads (Powertools' idempotency records' expiry, in epoch seconds), and how long a
+ * request's record is kept (no copy of a request can arrive later: CloudFormation waits an hour at
+ * most, and the framework's onEvent never starts on an event older than its maxEventAge).
+ */
+export const LEDGER = {
+  tableEnv: 'LEDGER_TABLE_NAME',
+  partitionKey: 'id',
+  timeToLiveAttribute: 'expiration',
+  requestRecordSeconds: 24 * 60 * 60,
+} as const;

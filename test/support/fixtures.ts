@@ -2,7 +2,7 @@
  * Principals and products the tests share: one account, a few owners and launch roles, and the
  * two-product fake Service Catalog the end-to-end tests start for each test.
  */
-import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { DynamoDBLocal, FakeServiceCatalog, FakeStepFunctions } from '../../harness';
 
 export const ACCOUNT = '123456789012';
 /** The original owners of the test products. */
@@ -62,5 +62,23 @@ export function useFakeStepFunctions(): () => FakeStepFunctions {
   return () => {
     if (!sfn) throw new Error('the fake Step Functions runs only inside a test');
     return sfn;
+  };
+}
+
+/**
+ * Starts one DynamoDB Local (AWS's own emulator, on 127.0.0.1) for the test file and stops it after
+ * the file. Returns a getter for it; each test creates the tables it needs.
+ */
+export function useDynamoDBLocal(): () => DynamoDBLocal {
+  let local: DynamoDBLocal | undefined;
+  beforeAll(async () => {
+    local = await DynamoDBLocal.start();
+  }, 90_000);
+  afterAll(async () => {
+    await local?.close();
+  });
+  return () => {
+    if (!local) throw new Error('DynamoDB Local runs only inside a test');
+    return local;
   };
 }

