@@ -49,11 +49,11 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
   // Within the window after onEvent, poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
   if (change.CapturesPriors && !(await listedBeforeWrite(event, deadline))) {
-    return { IsComplete: false, waitingFor: WAITING_FOR.listing };
+    return { IsComplete: false, waitingFor: WAITING_FOR.listing() };
   }
   const written = await writeUntilAccepted(event, change, deadline);
   if (!written) {
-    return { IsComplete: false, waitingFor: WAITING_FOR.busyProduct };
+    return { IsComplete: false, waitingFor: WAITING_FOR.busyProduct() };
   }
   if (written === 'product-gone') return { IsComplete: true, recordId: '' };
   logger.appendKeys({ recordId: written.recordId });

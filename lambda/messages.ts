@@ -159,9 +159,12 @@ export function listingCheckFailed(waiterArn: string, e: unknown): string {
 }
 
 /** The handler runs without the waiter's ARN in its environment. */
-export const WAITER_ARN_MISSING =
-  `The handler does not know its waiter state machine (${WAITER_ARN_ENV} is not set), so it cannot tell a redelivered request from a new one. Nothing was changed. ` +
-  'This handler runs only under the ProvisionedProductProperties provider: deploy it with the construct.';
+export function waiterArnMissing(): string {
+  return (
+    `The handler does not know its waiter state machine (${WAITER_ARN_ENV} is not set), so it cannot tell a redelivered request from a new one. Nothing was changed. ` +
+    'This handler runs only under the ProvisionedProductProperties provider: deploy it with the construct.'
+  );
+}
 
 /** The prior values cannot fit in a physical id. */
 export function priorsTooLong(fields: PhysicalIdFields, bytes: number, maxBytes: number): string {
@@ -188,10 +191,10 @@ export function physicalIdForged(physicalId: string, why: string): string {
   );
 }
 
-/** What isComplete waits for, in the words of {@link timedOut}. */
+/** What isComplete waits for, in the words of {@link timedOut} (functions, so that their text is built, and tested, per call). */
 export const WAITING_FOR = {
-  listing: "Step Functions to list this request's waiter execution, which must happen before the first write",
-  busyProduct: 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
+  listing: () => "Step Functions to list this request's waiter execution, which must happen before the first write",
+  busyProduct: () => 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
   record: (recordId: string, status: string) => `record ${recordId} to finish (last status ${status || 'unknown'})`,
   unreadableRecord: (recordId: string, errorName: string) => `record ${recordId} to finish (DescribeRecord failing: ${errorName})`,
 } as const;

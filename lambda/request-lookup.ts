@@ -8,7 +8,7 @@ import { waiterStateMachineArn } from './config';
 import { LOOKBACK_MS, type RequestIdentity, earlierDecision, isSameRequest } from './deliveries';
 import type { OnEventResult } from './events';
 import { logger } from './logger';
-import { ReportedError, WAITER_ARN_MISSING, earlierDecisionLookupFailed, listingCheckFailed } from './messages';
+import { ReportedError, earlierDecisionLookupFailed, listingCheckFailed, waiterArnMissing } from './messages';
 import { isTransient } from './service-catalog';
 import { executionInput, executionsSince } from './step-functions';
 
@@ -66,5 +66,5 @@ export async function isRequestListed(request: RequestIdentity, plannedAt: numbe
 
 function requireWaiterArn(): string {
   if (waiterStateMachineArn) return waiterStateMachineArn;
-  throw new ReportedError(WAITER_ARN_MISSING);
+  throw new ReportedError(waiterArnMissing());
 }

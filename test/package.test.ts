@@ -113,8 +113,10 @@ describe('the packed package', () => {
   });
 
   test('holds the compiled construct, its declarations, the jsii assembly, the handler bundle, README and package.json, and nothing else', () => {
-    const modules = readdirSync(join(ROOT, 'lib'))
+    // Every module of lib/, its folders included (lib/provider/), as a path relative to lib/.
+    const modules = readdirSync(join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.split('\\').join('/'))
       .map((f) => f.replace(/\.ts$/, ''));
     const expected = [
       '.jsii',
