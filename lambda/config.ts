@@ -1,7 +1,7 @@
 /**
  * The handler's timing, read once from the environment the construct sets (names and defaults in lib/contract.ts).
  */
-import { HANDLER_TIMING, type HandlerTimingKey, WAITER_ARN_ENV } from '../lib/contract';
+import { HANDLER_TIMING, type HandlerTimingKey } from '../lib/contract';
 
 /** A non-negative number from the environment, or the contract's default. */
 function fromEnv(key: HandlerTimingKey): number {
@@ -19,5 +19,3 @@ export const timing: Readonly<Record<HandlerTimingKey, number>> = Object.freeze(
   >,
 );
 
-/** The provider's waiter state machine, whose executions record what each delivery of a request decided ('' when not set). */
-export const waiterStateMachineArn = process.env[WAITER_ARN_ENV] ?? '';

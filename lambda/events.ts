@@ -25,13 +25,8 @@ export interface PlannedChange {
   readonly AcceptLanguage?: string;
   /** Why: 'apply' (Create/Update) or 'restore' (Delete). */
   readonly Purpose: 'apply' | 'restore';
-  /** The product's values before this resource first changed it, for the messages that must name them. */
+  /** The product's values before this resource first changed it: for the messages that must name them, and to undo a Create CloudFormation no longer awaits. */
   readonly Priors: PropertyValues;
-  /**
-   * True when this event captured the priors (Create, replacement): the write then waits until
-   * the request's waiter execution is listed, so that a later delivery of the request finds it.
-   */
-  readonly CapturesPriors: boolean;
 }
 
 /** What onEvent returns; the provider framework merges it into the event isComplete receives. */

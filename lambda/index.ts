@@ -1,12 +1,15 @@
 /**
  * The onEvent and isComplete handlers: orchestration only; rules, decisions, messages and AWS calls live in their own modules.
  *
- * onEvent validates, reads the product and settles the physical id, which records the prior owner
- * and launch role. It never writes: a redelivered onEvent must read the true priors again, so the
- * write happens in isComplete, with an IdempotencyToken derived from the RequestId so that however
- * often isComplete runs, the change is applied once. isComplete then watches the record itself for
- * a short window (the fast path) and leaves slower records to the waiter's next call.
+ * onEvent registers the request in the provider's ledger, validates, reads the product and settles
+ * the physical id, which records the prior owner and launch role (the ledger records them too). It
+ * runs once per request: every later delivery answers with the decision the ledger stored. It never
+ * writes to Service Catalog: isComplete does, under the ledger's write lease (so only while the
+ * request is its resource's latest), with an IdempotencyToken derived from the RequestId. isComplete
+ * then watches the record itself for a short window (the fast path) and leaves slower records to
+ * the waiter's next call.
  */
+import type { Context } from 'aws-lambda';
 import { RESOURCE_PROPERTY } from '../lib/contract';
 import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult } from './events';
 import { checkCompletion } from './is-complete';
@@ -14,18 +17,22 @@ import { logger } from './logger';
 import { MAX_SHOWN_CHARACTERS, clip } from '../lib/rules';
 import { bounded, notAnEvent } from './messages';
 import { planEvent } from './on-event';
+import { decideOnce } from './request-ledger';
 
 export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult, PlannedChange } from './events';
 
-/** onEvent: validate, read, settle the physical id and plan the write. */
-export function onEvent(event: CustomResourceEvent): Promise<OnEventResult> {
-  return guarded('onEvent', event, planEvent);
+/** onEvent: validate, read, settle the physical id and plan the write, once per request (every later delivery answers with that decision). */
+export function onEvent(event: CustomResourceEvent, context?: LambdaContext): Promise<OnEventResult> {
+  return guarded('onEvent', event, (e) => decideOnce(e, context, planEvent));
 }
 
-/** isComplete: apply the planned write (idempotently) and report when its record has finished. */
+/** isComplete: apply the planned write (idempotently, fenced by the ledger) and report when its record has finished. */
 export function isComplete(event: IsCompleteEvent): Promise<IsCompleteResult> {
   return guarded('isComplete', event, checkCompletion);
 }
+
+/** What the handler uses of Lambda's context: the time left, which bounds a wait for another delivery's decision. */
+type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** Runs a handler's work with the event checked, the log context set, and any failure logged and bounded. */
 async function guarded<E extends CustomResourceEvent, R>(handler: string, event: E, work: (event: E) => Promise<R>): Promise<R> {

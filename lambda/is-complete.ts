@@ -1,18 +1,36 @@
 /**
  * isComplete's work: apply the planned write (idempotently) and watch its record, briefly itself and then once per waiter call.
+ *
+ * Every write call is fenced by the ledger: it is made under the resource's write lease, which a
+ * request can take only while it is the resource's latest, so a request that a later one has
+ * superseded (answered already) writes nothing. A Create is also checked against CloudFormation
+ * before its write and after its record: when CloudFormation took a failed answer to it (the
+ * provider framework answered it FAILED and then answered the rollback itself), what it wrote is put back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordError } from '@aws-sdk/client-service-catalog';
 import { ATTRIBUTE } from '../lib/contract';
 import { timing } from './config';
-import { nextPollDelay, recordOutcome, waiterWillGiveUp } from './decisions';
-import { LISTING_CHECK_WINDOW_MS, requestOf } from './deliveries';
+import { resourceStatus } from './cloudformation';
+import { hasWrites, idempotencyToken, nextPollDelay, planRestore, recordOutcome, valuesAreSettled, waiterWillGiveUp } from './decisions';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
+import { forgetPriors, ledgerCall, refOf, releaseWriteLease, takeWriteLease } from './ledger';
+import { createStands } from './ledger-rules';
 import { logger } from './logger';
-import { ReportedError, WAITING_FOR, recordFailed, recordUnreadable, restoreFailed, timedOut, writeRejected } from './messages';
+import {
+  ReportedError,
+  WAITING_FOR,
+  createFailedElsewhere,
+  recordFailed,
+  recordUnreadable,
+  restoreFailed,
+  stackUnreadable,
+  supersededWrite,
+  timedOut,
+  writeRejected,
+} from './messages';
 import { decodePhysicalId } from './physical-id';
-import { isRequestListed } from './request-lookup';
-import { errorName, isTransient, readRecord, writeProperties } from './service-catalog';
+import { errorName, isTransient, readProduct, readRecord, writeProperties } from './service-catalog';
 
 /** Reports whether the event's change has been applied and its record has finished. */
 export async function checkCompletion(event: IsCompleteEvent): Promise<IsCompleteResult> {
@@ -23,11 +41,11 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
     [ATTRIBUTE.previousLaunchRoleArn]: recorded?.priorLaunchRoleArn ?? '',
   };
   const change = event.PlannedChange;
-  if (!change) return { IsComplete: true, Data: data };
+  if (!change) return completed(event, data);
 
   try {
     const result = await applyAndWait(event, change);
-    if (result.IsComplete) return { IsComplete: true, Data: { ...data, [ATTRIBUTE.recordId]: result.recordId } };
+    if (result.IsComplete) return completed(event, { ...data, [ATTRIBUTE.recordId]: result.recordId });
     if (timing.totalTimeoutMs > 0 && waiterWillGiveUp(Date.now(), event.PlannedAt ?? 0, timing.totalTimeoutMs, timing.queryIntervalMs)) {
       throw new ReportedError(timedOut(change, timing.totalTimeoutMs, result.waitingFor));
     }
@@ -41,6 +59,15 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
   }
 }
 
+/** The answer for an event that is done; a Delete's product is no longer managed, and its priors leave the ledger. */
+async function completed(event: IsCompleteEvent, data: Record<string, string>): Promise<IsCompleteResult> {
+  const productId = event.RequestType === 'Delete' ? decodePhysicalId(event.PhysicalResourceId)?.productId : undefined;
+  if (productId !== undefined) {
+    await ledgerCall('forget the priors of the deleted resource', () => forgetPriors(refOf(event), productId, event.RequestId));
+  }
+  return { IsComplete: true, Data: data };
+}
+
 /** Where applyAndWait left the change: done (with the record, '' when none was needed), or still waiting and on what. */
 type WaitOutcome = { IsComplete: true; recordId: string } | { IsComplete: false; waitingFor: string };
 
@@ -48,16 +75,27 @@ type WaitOutcome = { IsComplete: true; recordId: string } | { IsComplete: false;
 async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Promise<WaitOutcome> {
   // Within the window after onEvent, poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
-  if (change.CapturesPriors && !(await listedBeforeWrite(event, deadline))) {
-    return { IsComplete: false, waitingFor: WAITING_FOR.listing() };
+  if (event.RequestType === 'Create') {
+    const status = await createStatus(event);
+    if (!createStands(status)) return undoCreate(event, change, status, deadline);
   }
   const written = await writeUntilAccepted(event, change, deadline);
-  if (!written) {
-    return { IsComplete: false, waitingFor: WAITING_FOR.busyProduct() };
+  if (!written || written === 'lease-held') {
+    return { IsComplete: false, waitingFor: written ? WAITING_FOR.lease(event.RequestId) : WAITING_FOR.busyProduct() };
   }
   if (written === 'product-gone') return { IsComplete: true, recordId: '' };
   logger.appendKeys({ recordId: written.recordId });
+  const outcome = await watchRecord(change, written, deadline);
+  if (outcome.IsComplete && event.RequestType === 'Create') {
+    // The framework may have answered this Create FAILED meanwhile (another delivery's failure), and answered the rollback itself.
+    const status = await createStatus(event);
+    if (!createStands(status)) return undoCreate(event, change, status, deadline);
+  }
+  return outcome;
+}
 
+/** Watches a record until it has finished, or until `deadline` (then the waiter's next call goes on). */
+async function watchRecord(change: PlannedChange, written: { recordId: string; status: string }, deadline: number): Promise<WaitOutcome> {
   let record: { status: string; errors?: RecordError[] } = { status: written.status };
   for (let polls = 0; ; polls++) {
     const status = record.status;
@@ -112,11 +150,17 @@ async function writeUntilAccepted(
   event: IsCompleteEvent,
   change: PlannedChange,
   deadline: number,
-): Promise<{ recordId: string; status: string } | 'product-gone' | undefined> {
+): Promise<{ recordId: string; status: string } | 'product-gone' | 'lease-held' | undefined> {
   for (let attempts = 0; ; attempts++) {
     try {
-      return await writeProperties(change);
+      const written = await fencedWrite(event, change);
+      if (written !== 'lease-held') return written;
+      const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, attempts + 1);
+      if (delay === undefined) return written;
+      await sleep(delay);
+      continue;
     } catch (e) {
+      if (e instanceof ReportedError) throw e;
       const name = errorName(e);
       if (name === 'ResourceNotFoundException' && event.RequestType === 'Delete') {
         logger.info('Nothing to restore: the provisioned product no longer exists');
@@ -134,19 +178,63 @@ async function writeUntilAccepted(
 }
 
 /**
- * Before a capture's write: waits (until `deadline`) for Step Functions to list this request's
- * execution, so that a later delivery that reads the written values finds the true priors instead.
- * One call reads executions until the deadline or for the listing scan budget, whichever is later.
- * Within a minute of onEvent only; past that the execution is assumed listed (see deliveries.ts).
+ * One write call, under the resource's write lease: only while this request is the resource's
+ * latest (else it is skipped, and the event fails saying so), and never while an older request's
+ * call may still be on its way. 'lease-held' when another request holds the lease.
  */
-async function listedBeforeWrite(event: IsCompleteEvent, deadline: number): Promise<boolean> {
-  if (Date.now() > (event.PlannedAt ?? 0) + LISTING_CHECK_WINDOW_MS) return true;
-  const readUntil = Math.max(deadline, Date.now() + timing.listingScanBudgetMs);
-  for (let polls = 0; ; polls++) {
-    if (await isRequestListed(requestOf(event), event.PlannedAt ?? 0, readUntil)) return true;
-    const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, polls + 1);
-    if (delay === undefined) return false;
-    logger.info('Waiting for Step Functions to list this request before writing');
-    await sleep(delay);
+async function fencedWrite(event: IsCompleteEvent, change: PlannedChange): Promise<{ recordId: string; status: string } | 'lease-held'> {
+  const ref = refOf(event);
+  const lease = await ledgerCall('take the write lease', () => takeWriteLease(ref, event.RequestId, Date.now() + timing.writeLeaseMs));
+  if (lease.kind === 'superseded') {
+    const latest = { latestRequestId: lease.resource.latestRequestId ?? '(unknown)', latestRequestType: lease.resource.latestRequestType ?? 'request' };
+    logger.warn('Skipped the write: a later request of this resource has reached the provider', { ...latest, properties: change.Properties });
+    throw new ReportedError(supersededWrite(change, latest));
   }
+  if (lease.kind === 'held') {
+    logger.info('Another request of this resource holds the write lease; waiting', { writer: lease.resource.writer });
+    return 'lease-held';
+  }
+  try {
+    return await writeProperties(change);
+  } finally {
+    await ledgerCall('give back the write lease', () => releaseWriteLease(ref, event.RequestId));
+  }
+}
+
+/** CloudFormation's status of the resource a Create is about (undefined when it has none any more). */
+async function createStatus(event: IsCompleteEvent): Promise<string | undefined> {
+  try {
+    return await resourceStatus(event.StackId, event.LogicalResourceId);
+  } catch (e) {
+    throw new ReportedError(stackUnreadable(event.StackId, event.LogicalResourceId, e), { cause: e });
+  }
+}
+
+/**
+ * A Create CloudFormation took a failed answer to (or no longer has): put back, to the priors, the
+ * keys it was to write (those that differ now), then fail saying so. CloudFormation will not ask
+ * for an undo, and no later request of the resource has reached the provider (else the lease would
+ * have said so), so nothing newer is overwritten.
+ */
+async function undoCreate(event: IsCompleteEvent, change: PlannedChange, status: string | undefined, deadline: number): Promise<WaitOutcome> {
+  logger.warn('CloudFormation took a failed answer to this Create; putting back what it was to write', { resourceStatus: status ?? '(none)' });
+  const product = await readProduct(change.ProductId, change.AcceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
+  const current = product && valuesAreSettled(product.status) ? product.values : undefined;
+  const keys = Object.keys(change.Properties) as Array<keyof PlannedChange['Priors']>;
+  const undo = product ? planRestore(keys, change.Priors, current) : undefined;
+  if (!undo || !hasWrites(undo)) throw new ReportedError(createFailedElsewhere(change, status, false));
+  const restore: PlannedChange = {
+    ...change,
+    Purpose: 'restore',
+    Properties: undo.write,
+    IdempotencyToken: idempotencyToken(`${event.RequestId}#undo`, change.ProductId, undo.write),
+  };
+  const written = await writeUntilAccepted(event, restore, deadline);
+  if (!written || written === 'lease-held') {
+    return { IsComplete: false, waitingFor: written ? WAITING_FOR.lease(event.RequestId) : WAITING_FOR.busyProduct() };
+  }
+  if (written === 'product-gone') throw new ReportedError(createFailedElsewhere(change, status, false));
+  const outcome = await watchRecord(restore, written, deadline);
+  if (!outcome.IsComplete) return outcome;
+  throw new ReportedError(createFailedElsewhere(change, status, true));
 }

@@ -25,11 +25,26 @@ export interface LedgerResource {
   readonly latestRequestType?: string;
   /** The priors recorded per product id. */
   readonly priors: Readonly<Record<string, LedgerPriors>>;
+  /** The request holding the write lease, and until when (epoch ms). */
+  readonly writer?: { readonly requestId: string; readonly until: number };
 }
 
 /** The ledger key of a resource: bounded (a hash), whatever the lengths of the StackId and the logical id. */
 export function resourceKey(stackId: string, logicalResourceId: string): string {
   return `resource#${createHash('sha256').update(`${stackId}\n${logicalResourceId}`).digest('hex')}`;
+}
+
+/** The ledger key of one request's one-time registration with its resource (bounded, like {@link resourceKey}). */
+export function registrationKey(stackId: string, logicalResourceId: string, requestId: string): string {
+  return `registration#${createHash('sha256').update(`${stackId}\n${logicalResourceId}\n${requestId}`).digest('hex')}`;
+}
+
+/**
+ * Whether a request must wait before it reads the product: another request holds the write lease
+ * (it was the latest when it took it, and its write may not have reached Service Catalog yet).
+ */
+export function mustWaitForWriter(resource: LedgerResource, requestId: string, now: number): boolean {
+  return resource.writer !== undefined && resource.writer.requestId !== requestId && resource.writer.until >= now;
 }
 
 /**
@@ -77,13 +92,16 @@ export function supersededBy(resource: LedgerResource, requestId: string): Super
 }
 
 /**
- * Whether CloudFormation still awaits the answer to a Create, from the resource's status
+ * Whether what a Create writes may stand, from CloudFormation's status of its resource
  * (DescribeStackResource). The provider framework answers a Create that failed in its onEvent with
  * its CREATE_FAILED marker and then answers the rollback Delete of that marker itself: the handler
- * never sees that Delete, so only CloudFormation's status tells that the Create is over. While it
- * awaits the answer the resource is CREATE_IN_PROGRESS; any other status, or no such resource, means
- * it does not.
+ * never sees that Delete, so only CloudFormation's status tells that the Create failed. It may stand
+ * while CloudFormation awaits it (CREATE_IN_PROGRESS), once it took a successful answer
+ * (CREATE_COMPLETE), and while or after the resource is updated (UPDATE_*: an Update that reaches
+ * the handler then supersedes it); not once CloudFormation took a failed answer (CREATE_FAILED), while
+ * or after it deleted the resource (DELETE_*, ROLLBACK_*), or when the stack has no such resource.
  */
-export function createIsAwaited(resourceStatus: string | undefined): boolean {
-  return resourceStatus === 'CREATE_IN_PROGRESS';
+export function createStands(resourceStatus: string | undefined): boolean {
+  if (resourceStatus === undefined) return false;
+  return resourceStatus === 'CREATE_IN_PROGRESS' || resourceStatus === 'CREATE_COMPLETE' || resourceStatus.startsWith('UPDATE_');
 }

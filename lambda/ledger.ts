@@ -6,18 +6,24 @@
  *   LogicalResourceId and RequestId, hashed): INPROGRESS while its first delivery decides, then
  *   COMPLETED with that decision (onEvent's answer: physical id and planned change, never the
  *   ResponseURL). Expires (TTL) a day later, when no copy of the request can still arrive.
+ * - `registration#<hash>` ({@link registrationKey}): that a request registered with its resource
+ *   once; expires with the request's record.
  * - `resource#<hash>` ({@link resourceKey}): the latest request of the resource that reached the
- *   handler, and the priors recorded per product. Kept while the resource manages the product.
+ *   handler, the priors recorded per product (kept while the resource manages the product), and
+ *   the write lease while a request writes.
  */
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { LEDGER } from '../lib/contract';
-import { type LedgerPriors, type LedgerResource, resourceKey } from './ledger-rules';
+import { ReportedError, ledgerUnavailable } from './messages';
+import { type LedgerPriors, type LedgerResource, registrationKey, resourceKey } from './ledger-rules';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_DYNAMODB, which is how the tests
 // point it at DynamoDB Local. maxAttempts covers throttling and 5xx bursts with backoff.
@@ -25,6 +31,19 @@ export const ledgerClient = new DynamoDBClient({ maxAttempts: 6 });
 
 /** The ledger table's name ('' when the handler runs without one: every ledger call then fails, before any write). */
 export const ledgerTableName = process.env[LEDGER.tableEnv] ?? '';
+
+/**
+ * Runs a ledger call; a failure (after the SDK's retries of what is transient: throttling, 5xx,
+ * dropped connections) fails the event before anything is written to Service Catalog, saying what
+ * to check.
+ */
+export async function ledgerCall<T>(doing: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw new ReportedError(ledgerUnavailable(ledgerTableName, doing, e), { cause: e });
+  }
+}
 
 /** Which resource a call is about. */
 export interface ResourceRef {
@@ -38,30 +57,120 @@ export async function readResource(ref: ResourceRef): Promise<LedgerResource> {
   return fromItem(out.Item);
 }
 
-/**
- * Registers `requestId` as the resource's latest request (its first delivery only: Powertools runs
- * the decision once per request) and returns what the ledger then knows of the resource.
- */
-export async function registerRequest(ref: ResourceRef, requestId: string, requestType: string): Promise<LedgerResource> {
-  const out = await ledgerClient.send(
-    new UpdateItemCommand({
-      TableName: requireTable(),
-      Key: keyOf(ref),
-      UpdateExpression: 'SET latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none)',
-      ExpressionAttributeValues: {
-        ':r': { S: requestId },
-        ':t': { S: requestType },
-        ':now': { N: String(Date.now()) },
-        ':none': { M: {} },
-      },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return fromItem(out.Attributes);
+/** Where a request stands once registered: what the ledger knows of the resource, and whether the request is its latest. */
+export interface Registration {
+  readonly resource: LedgerResource;
+  /** False when a later request of the resource registered after this one's first registration. */
+  readonly isLatest: boolean;
 }
 
-/** Records the priors of one product of the resource, unless some are recorded already (the first capture's stand). */
-export async function recordPriors(ref: ResourceRef, productId: string, priors: LedgerPriors): Promise<void> {
+/**
+ * Registers `requestId` as the resource's latest request, once per request ever: a one-time
+ * registration item (kept as long as a copy of the request can arrive) and the resource's latest
+ * request are written together in one transaction, so that a copy of an old request, decided again
+ * because its first decision failed, can never take the place of a newer request.
+ */
+export async function registerRequest(ref: ResourceRef, requestId: string, requestType: string): Promise<Registration> {
+  const table = requireTable();
+  const now = Date.now();
+  try {
+    await ledgerClient.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table,
+              Item: {
+                [LEDGER.partitionKey]: { S: registrationKey(ref.stackId, ref.logicalResourceId, requestId) },
+                requestType: { S: requestType },
+                [LEDGER.timeToLiveAttribute]: { N: String(Math.ceil(now / 1000) + LEDGER.requestRecordSeconds) },
+              },
+              ConditionExpression: 'attribute_not_exists(#k)',
+              ExpressionAttributeNames: { '#k': LEDGER.partitionKey },
+            },
+          },
+          {
+            Update: {
+              TableName: table,
+              Key: keyOf(ref),
+              UpdateExpression:
+                'SET latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none)',
+              ExpressionAttributeValues: {
+                ':r': { S: requestId },
+                ':t': { S: requestType },
+                ':now': { N: String(now) },
+                ':none': { M: {} },
+              },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (e) {
+    // The registration exists: this request registered before (its first decision failed, or did not finish).
+    if (!(e instanceof TransactionCanceledException) || e.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw e;
+  }
+  const resource = await readResource(ref);
+  return { resource, isLatest: resource.latestRequestId === requestId };
+}
+
+/** How taking the write lease went. */
+export type LeaseResult =
+  | { readonly kind: 'taken' }
+  /** A later request of the resource registered: this one must not write. */
+  | { readonly kind: 'superseded'; readonly resource: LedgerResource }
+  /** Another request holds it (one that was the latest when it took it, writing right now). */
+  | { readonly kind: 'held'; readonly resource: LedgerResource };
+
+/**
+ * Takes the resource's write lease for `requestId` until `untilMs`, only while the request is the
+ * resource's latest: the check "still the latest?" and the claim are one conditional write, so no
+ * later request can register, read the product and decide between this request's check and its
+ * write (a request that registers waits for the lease before it reads; see onEvent). Every
+ * delivery of the same request shares the lease.
+ */
+export async function takeWriteLease(ref: ResourceRef, requestId: string, untilMs: number): Promise<LeaseResult> {
+  try {
+    await ledgerClient.send(
+      new UpdateItemCommand({
+        TableName: requireTable(),
+        Key: keyOf(ref),
+        UpdateExpression: 'SET writerRequestId = :r, writerUntil = :until',
+        ConditionExpression: 'latestRequestId = :r AND (attribute_not_exists(writerRequestId) OR writerRequestId = :r OR writerUntil < :now)',
+        ExpressionAttributeValues: { ':r': { S: requestId }, ':until': { N: String(untilMs) }, ':now': { N: String(Date.now()) } },
+      }),
+    );
+    return { kind: 'taken' };
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+  const resource = await readResource(ref);
+  return resource.latestRequestId === requestId ? { kind: 'held', resource } : { kind: 'superseded', resource };
+}
+
+/** Gives the write lease back (when this request still holds it). */
+export async function releaseWriteLease(ref: ResourceRef, requestId: string): Promise<void> {
+  await ledgerClient
+    .send(
+      new UpdateItemCommand({
+        TableName: requireTable(),
+        Key: keyOf(ref),
+        UpdateExpression: 'REMOVE writerRequestId, writerUntil',
+        ConditionExpression: 'writerRequestId = :r',
+        ExpressionAttributeValues: { ':r': { S: requestId } },
+      }),
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    });
+}
+
+/**
+ * Records the priors of one product of the resource, unless some are recorded already (the first
+ * capture's stand), and returns the priors that stand: a capture writes those, never its own read,
+ * into the physical id.
+ */
+export async function recordPriors(ref: ResourceRef, productId: string, priors: LedgerPriors): Promise<LedgerPriors> {
   try {
     await ledgerClient.send(
       new UpdateItemCommand({
@@ -75,26 +184,36 @@ export async function recordPriors(ref: ResourceRef, productId: string, priors: 
         },
       }),
     );
+    return priors;
   } catch (e) {
     if (!(e instanceof ConditionalCheckFailedException)) throw e;
   }
+  const standing = (await readResource(ref)).priors[productId];
+  if (!standing) throw new Error(`the ledger's entry of ${ref.logicalResourceId} lost its priors for ${productId} while they were recorded`);
+  return standing;
 }
 
-/** Forgets the priors of one product once the resource no longer manages it (its Delete finished). */
-export async function forgetPriors(ref: ResourceRef, productId: string): Promise<void> {
+/** Forgets the priors of one product once the resource no longer manages it (its Delete finished), unless a later request has registered since. */
+export async function forgetPriors(ref: ResourceRef, productId: string, requestId: string): Promise<void> {
   await ledgerClient
     .send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
         UpdateExpression: 'REMOVE priors.#p',
-        ConditionExpression: 'attribute_exists(priors)',
+        ConditionExpression: 'attribute_exists(priors) AND latestRequestId = :r',
         ExpressionAttributeNames: { '#p': productId },
+        ExpressionAttributeValues: { ':r': { S: requestId } },
       }),
     )
     .catch((e: unknown) => {
       if (!(e instanceof ConditionalCheckFailedException)) throw e;
     });
+}
+
+/** The resource an event is about. */
+export function refOf(event: { readonly StackId: string; readonly LogicalResourceId: string }): ResourceRef {
+  return { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
 }
 
 function keyOf(ref: ResourceRef): Record<string, AttributeValue> {
@@ -117,5 +236,13 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
       priors[productId] = { owner: m.owner.S, launchRole: m.launchRole.S, requestId: m.requestId.S };
     }
   }
-  return { latestRequestId: item?.latestRequestId?.S, latestRequestType: item?.latestRequestType?.S, priors };
+  const writerUntil = Number(item?.writerUntil?.N);
+  return {
+    latestRequestId: item?.latestRequestId?.S,
+    latestRequestType: item?.latestRequestType?.S,
+    priors,
+    ...(item?.writerRequestId?.S !== undefined && Number.isFinite(writerUntil)
+      ? { writer: { requestId: item.writerRequestId.S, until: writerUntil } }
+      : {}),
+  };
 }

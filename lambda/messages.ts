@@ -2,7 +2,6 @@
  * Every message the handler puts in front of a user: what went wrong, with the values, and what to do.
  */
 import type { RecordError } from '@aws-sdk/client-service-catalog';
-import { WAITER_ARN_ENV } from '../lib/contract';
 import { MAX_SERVICE_TEXT_CHARACTERS, PROPERTY_KEYS, type PropertyValues, clip, show } from '../lib/rules';
 import type { PlannedChange } from './events';
 import type { PhysicalIdFields } from './physical-id';
@@ -128,44 +127,6 @@ export function physicalIdNamesOtherProduct(recordedProductId: string, named: re
   );
 }
 
-/** An earlier delivery's physical id does not name this request's product. */
-export function earlierDecisionOtherProduct(physicalId: string, productId: string): string {
-  return `An earlier delivery of this request recorded ${show(physicalId)}, which does not name provisioned product ${productId}. Nothing was changed; deploy again.`;
-}
-
-/** An earlier delivery planned a write this request does not declare. */
-export function earlierDecisionUndeclared(change: PlannedChange, productId: string): string {
-  return (
-    `An earlier delivery of this request planned to ${show(change.Purpose)} ${show(JSON.stringify(change.Properties))} on provisioned product ${productId}, ` +
-    "which is not what this request declares. Nothing was changed; deploy again, and if this repeats, check who else can start executions of the provider's waiter state machine."
-  );
-}
-
-/** The lookup of an earlier delivery's decision failed, so no priors may be recorded. */
-export function earlierDecisionLookupFailed(productId: string, waiterArn: string, e: unknown): string {
-  return (
-    `Could not check whether an earlier delivery of this CloudFormation request already changed provisioned product ${productId} ` +
-    `(its owner or launch role already has a value this resource sets, or it is busy): ${(e as Error).name}: ${(e as Error).message}. ` +
-    `Nothing was changed, and no prior value was recorded from a read that may follow this resource's own write. Check that the provider's onEvent role may call states:ListExecutions and states:DescribeExecution on ${waiterArn}, then deploy again.`
-  );
-}
-
-/** Whether the request's waiter execution is listed could not be checked before a capture's write. */
-export function listingCheckFailed(waiterArn: string, e: unknown): string {
-  return (
-    `Could not confirm that Step Functions lists this request's waiter execution before writing: ${(e as Error).name}: ${(e as Error).message}. ` +
-    `Nothing was written. Check that the provider's isComplete role may call states:ListExecutions and states:DescribeExecution on ${waiterArn}, then deploy again.`
-  );
-}
-
-/** The handler runs without the waiter's ARN in its environment. */
-export function waiterArnMissing(): string {
-  return (
-    `The handler does not know its waiter state machine (${WAITER_ARN_ENV} is not set), so it cannot tell a redelivered request from a new one. Nothing was changed. ` +
-    'This handler runs only under the ProvisionedProductProperties provider: deploy it with the construct.'
-  );
-}
-
 /** The prior values cannot fit in a physical id. */
 export function priorsTooLong(fields: PhysicalIdFields, bytes: number, maxBytes: number): string {
   return (
@@ -193,7 +154,7 @@ export function physicalIdForged(physicalId: string, why: string): string {
 
 /** What isComplete waits for, in the words of {@link timedOut} (functions, so that their text is built, and tested, per call). */
 export const WAITING_FOR = {
-  listing: () => "Step Functions to list this request's waiter execution, which must happen before the first write",
+  lease: (requestId: string) => `request ${requestId} of this resource to finish its write call (it holds the ledger's write lease)`,
   busyProduct: () => 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
   record: (recordId: string, status: string) => `record ${recordId} to finish (last status ${status || 'unknown'})`,
   unreadableRecord: (recordId: string, errorName: string) => `record ${recordId} to finish (DescribeRecord failing: ${errorName})`,
@@ -280,10 +241,34 @@ export function supersededWrite(change: PlannedChange, latest: { latestRequestId
   );
 }
 
-/** A Create that CloudFormation no longer awaits: nothing stays written. */
-export function createNotAwaited(change: PlannedChange, resourceStatus: string | undefined, undone: boolean): string {
+/** A copy of a request that a later request of the same resource superseded before this copy was decided. */
+export function olderRequest(requestType: string, latestType: string | undefined, latestRequestId: string | undefined): string {
   return (
-    `CloudFormation no longer awaits this Create (the resource is ${resourceStatus ?? 'gone from the stack'}): it took another answer, and the rollback never reaches this handler. ` +
+    `This ${requestType} is not the latest request of this resource: a later one (${latestType ?? 'request'} ${latestRequestId ?? '(unknown)'}) has reached the provider since it was first delivered, ` +
+    'so CloudFormation answered it already. This late copy changed nothing and recorded nothing.'
+  );
+}
+
+/** An earlier request kept the write lease for longer than it can last. */
+export function writerStillHolds(writer: { requestId: string; until: number } | undefined): string {
+  return (
+    `An earlier request of this resource (${writer?.requestId ?? '(unknown)'}) still holds the ledger's write lease, until ${writer ? new Date(writer.until).toISOString() : '(unknown)'}. ` +
+    'Nothing was read or written, so that this request cannot decide on values that write is about to change. Deploy again once it has passed.'
+  );
+}
+
+/** CloudFormation's status of the resource could not be read before or after a Create's write. */
+export function stackUnreadable(stackId: string, logicalResourceId: string, e: unknown): string {
+  return (
+    `Could not read CloudFormation's status of resource ${show(logicalResourceId)} in stack ${show(stackId)}: ${errorText(e)}. ` +
+    "A Create writes only while CloudFormation awaits it, so nothing more was written. Check that the provider's isComplete role may call cloudformation:DescribeStackResource on this stack, then deploy again."
+  );
+}
+
+/** A Create that CloudFormation took a failed answer to (another delivery's, or the framework's): nothing it wrote stays. */
+export function createFailedElsewhere(change: PlannedChange, resourceStatus: string | undefined, undone: boolean): string {
+  return (
+    `CloudFormation took a failed answer to this Create (the resource is ${resourceStatus ?? 'gone from the stack'}), and its rollback never reaches this handler. ` +
     (undone
       ? `Put provisioned product ${change.ProductId} back to its prior values (${describe(change.Priors)}) for the keys this Create had written.`
       : `Nothing was written to provisioned product ${change.ProductId}.`)

@@ -1,46 +1,72 @@
 /**
- * onEvent's work: validate, read the product, settle the physical id (the priors) and plan the write. It never writes.
+ * onEvent's work: register the request in the ledger, validate, read the product, settle the physical id (the priors) and plan the write. It never writes to Service Catalog.
  *
- * A redelivered onEvent must read the true priors again, so the write happens in isComplete; a
- * delivery that may follow an earlier one's write answers with that delivery's decision instead
- * (deliveries.ts).
+ * It runs once per request (request-ledger.ts: every later delivery answers with this decision),
+ * and first registers the request as its resource's latest, so that anything an older request
+ * still tries to write is skipped (is-complete.ts). The priors a capture reads are recorded in the
+ * ledger as well as in the physical id, and Update and Delete take them from the ledger.
  */
-import { type PropertyKey, type PropertyValues, checkHome, homeOf } from '../lib/rules';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type PropertyValues, checkHome, homeOf } from '../lib/rules';
 import { timing } from './config';
 import { type WriteDecision, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
-import { mayFollowAnEarlierDelivery, requestOf } from './deliveries';
 import type { CustomResourceEvent, OnEventResult, PlannedChange } from './events';
+import { type ResourceRef, ledgerCall as ledger, readResource, recordPriors, refOf, registerRequest } from './ledger';
+import { type LedgerResource, checkPriors, mustWaitForWriter, priorsToRecord } from './ledger-rules';
 import { logger } from './logger';
 import {
-  earlierDecisionOtherProduct,
-  earlierDecisionUndeclared,
+  ReportedError,
+  olderRequest,
   ownerUnknown,
   physicalIdNamesOtherProduct,
+  priorsDisagree,
   productNotFound,
   restoreFailed,
   unknownRequestType,
+  writerStillHolds,
 } from './messages';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from './physical-id';
-import { findEarlierDecision } from './request-lookup';
 import { type DesiredProperties, parseResourceProperties, readLeniently } from './resource-properties';
 import { type ProductState, readProduct } from './service-catalog';
 
 /** Plans the event: its physical id, and the write isComplete is to make. */
-export function planEvent(event: CustomResourceEvent): Promise<OnEventResult> {
+export async function planEvent(event: CustomResourceEvent): Promise<OnEventResult> {
+  const type = (event as { RequestType: unknown }).RequestType;
+  if (type !== 'Create' && type !== 'Update' && type !== 'Delete') throw new Error(unknownRequestType(type));
+  const ref = refOf(event);
+  const resource = await register(ref, event);
   switch (event.RequestType) {
     case 'Create':
-      return startManaging(event, parseResourceProperties(event.ResourceProperties));
+      return startManaging(event, parseResourceProperties(event.ResourceProperties), resource);
     case 'Update':
-      return onUpdate(event);
+      return onUpdate(event, resource);
     case 'Delete':
-      return onDelete(event);
-    default:
-      throw new Error(unknownRequestType((event as { RequestType: unknown }).RequestType));
+      return onDelete(event, resource);
   }
 }
 
+/**
+ * Registers the request as its resource's latest (refusing a copy of a request a later one has
+ * superseded), then waits while an older request's write is on its way to Service Catalog, so that
+ * the product read next shows it.
+ */
+async function register(ref: ResourceRef, event: CustomResourceEvent): Promise<LedgerResource> {
+  const registration = await ledger('register this request', () => registerRequest(ref, event.RequestId, event.RequestType));
+  if (!registration.isLatest) {
+    throw new ReportedError(olderRequest(event.RequestType, registration.resource.latestRequestType, registration.resource.latestRequestId));
+  }
+  let resource = registration.resource;
+  for (let waits = 0; mustWaitForWriter(resource, event.RequestId, Date.now()); waits++) {
+    if (waits === 0) logger.info('An earlier request of this resource is writing; waiting before reading the product', { writer: resource.writer });
+    if (waits * timing.pollIntervalMs > timing.writeLeaseMs + timing.pollIntervalMs) throw new ReportedError(writerStillHolds(resource.writer));
+    await sleep(timing.pollIntervalMs);
+    resource = await ledger('read this resource', () => readResource(ref));
+  }
+  return resource;
+}
+
 /** Update: same product keeps its physical id and priors; another product is a replacement. */
-async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }): Promise<OnEventResult> {
+async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }, resource: LedgerResource): Promise<OnEventResult> {
   const desired = parseResourceProperties(event.ResourceProperties);
   const recorded = decodePhysicalId(event.PhysicalResourceId);
   const old = readLeniently(event.OldResourceProperties);
@@ -50,76 +76,86 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }):
     logger.info('Replacing: the resource now manages another product', {
       previousProductId: recorded?.productId ?? '(not recorded)',
     });
-    return startManaging(event, desired);
+    return startManaging(event, desired, resource);
   }
+  const priors = await trustedPriors(event, recorded, resource);
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
   checkProductHome(desired, product);
   // A key the old properties managed and the new ones do not is restored, but only when the old
   // properties were about this product: in the rollback of a failed replacement they name the other
   // product, and a key managed there was never changed here.
   const previouslyManaged = old.productId === recorded.productId ? old.managedKeys : [];
-  const decision = planApply(desired.properties, previouslyManaged, priorsOf(recorded), valuesToCompare(product));
+  const decision = planApply(desired.properties, previouslyManaged, priors, valuesToCompare(product));
   return answer({
     event,
     physicalId: event.PhysicalResourceId,
-    recorded,
+    productId: recorded.productId,
+    priors,
     decision,
     purpose: 'apply',
     acceptLanguage: desired.acceptLanguage,
-  });
-}
-
-/** Create and replacement: capture the priors in a new physical id, then plan the write. */
-async function startManaging(event: CustomResourceEvent, desired: DesiredProperties): Promise<OnEventResult> {
-  const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
-  if (!product.ownerKnown) throw new Error(ownerUnknown(desired.productId, timing.searchAttempts));
-  checkProductHome(desired, product);
-  if (mayFollowAnEarlierDelivery(valuesAreSettled(product.status), product.values, desired.properties)) {
-    const earlier = await findEarlierDecision(requestOf(event), desired.productId);
-    if (earlier) return adopt(earlier, desired);
-  }
-  const fields: PhysicalIdFields = {
-    productId: desired.productId,
-    priorOwnerArn: product.values.OWNER,
-    priorLaunchRoleArn: product.values.LAUNCH_ROLE,
-  };
-  const physicalId = encodePhysicalId(fields);
-  logger.info('Recorded the prior owner and launch role', {
-    priorOwnerArn: fields.priorOwnerArn,
-    priorLaunchRoleArn: fields.priorLaunchRoleArn,
-  });
-  const decision = planApply(desired.properties, [], product.values, valuesToCompare(product));
-  return answer({
-    event,
-    physicalId,
-    recorded: fields,
-    decision,
-    purpose: 'apply',
-    acceptLanguage: desired.acceptLanguage,
-    capturesPriors: true,
   });
 }
 
 /**
- * An earlier delivery's decision, checked like any physical id before it is answered again: it must
- * name this product, and the write it planned must be one of this request's declared values.
+ * Create and replacement: capture the priors in a new physical id and in the ledger, then plan the
+ * write. When the ledger already holds priors for this resource and product (an earlier capture
+ * that no Delete undid), those are the priors: the product may carry that capture's writes.
  */
-function adopt(earlier: OnEventResult, desired: DesiredProperties): OnEventResult {
-  const productId = desired.productId;
-  const recorded = decodePhysicalId(earlier.PhysicalResourceId);
-  const change = earlier.PlannedChange;
-  if (!recorded || recorded.productId !== productId || (change && change.ProductId !== productId)) {
-    throw new Error(earlierDecisionOtherProduct(earlier.PhysicalResourceId, productId));
+async function startManaging(event: CustomResourceEvent, desired: DesiredProperties, resource: LedgerResource): Promise<OnEventResult> {
+  const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
+  if (!product.ownerKnown) throw new Error(ownerUnknown(desired.productId, timing.searchAttempts));
+  checkProductHome(desired, product);
+  const toRecord = priorsToRecord(resource.priors[desired.productId], product.values);
+  let priors = toRecord.priors;
+  // Encoded first, so that values no physical id can hold are refused before the ledger records them.
+  encodePhysicalId(fieldsOf(desired.productId, priors));
+  if (toRecord.reused) {
+    logger.info('Kept the priors the ledger recorded when this resource first changed the product (no Delete has undone that capture)', {
+      priorOwnerArn: priors.OWNER,
+      priorLaunchRoleArn: priors.LAUNCH_ROLE,
+    });
+  } else {
+    const standing = await ledger('record the prior owner and launch role', () =>
+      recordPriors(refOf(event), desired.productId, { owner: priors.OWNER, launchRole: priors.LAUNCH_ROLE, requestId: event.RequestId }),
+    );
+    priors = { OWNER: standing.owner, LAUNCH_ROLE: standing.launchRole };
+    logger.info('Recorded the prior owner and launch role', { priorOwnerArn: priors.OWNER, priorLaunchRoleArn: priors.LAUNCH_ROLE });
   }
-  const undeclared = Object.entries(change?.Properties ?? {}).filter(([key, value]) => desired.properties[key as PropertyKey] !== value);
-  if (change && (change.Purpose !== 'apply' || undeclared.length > 0)) {
-    throw new Error(earlierDecisionUndeclared(change, productId));
+  const physicalId = encodePhysicalId(fieldsOf(desired.productId, priors));
+  const decision = planApply(desired.properties, [], priors, valuesToCompare(product));
+  return answer({ event, physicalId, productId: desired.productId, priors, decision, purpose: 'apply', acceptLanguage: desired.acceptLanguage });
+}
+
+/**
+ * The priors to use for a physical id this resource wrote: the ledger's, which must agree with the
+ * id's. A physical id from before the ledger (no entry) is taken as it is and gets its entry.
+ */
+async function trustedPriors(event: CustomResourceEvent, recorded: PhysicalIdFields, resource: LedgerResource): Promise<PropertyValues> {
+  const check = checkPriors(priorsOf(recorded), resource.priors[recorded.productId]);
+  switch (check.kind) {
+    case 'agree':
+      return check.priors;
+    case 'disagree':
+      throw new ReportedError(priorsDisagree(recorded.productId, check.fromId, check.fromLedger));
+    case 'adopt':
+      await ledger('record the prior owner and launch role', () =>
+        recordPriors(refOf(event), recorded.productId, {
+          owner: check.priors.OWNER,
+          launchRole: check.priors.LAUNCH_ROLE,
+          requestId: event.RequestId,
+        }),
+      );
+      logger.info('Recorded the physical id\'s priors in the ledger (the resource was created before the ledger existed)', {
+        priorOwnerArn: check.priors.OWNER,
+        priorLaunchRoleArn: check.priors.LAUNCH_ROLE,
+      });
+      return check.priors;
   }
-  return earlier;
 }
 
 /** Delete: put the managed keys back to their priors, unless told not to or there is nothing to do. */
-async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }): Promise<OnEventResult> {
+async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }, resource: LedgerResource): Promise<OnEventResult> {
   const physicalId = event.PhysicalResourceId ?? '';
   const none: OnEventResult = { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
   const recorded = decodePhysicalId(physicalId);
@@ -132,6 +168,7 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
   logger.appendKeys({ provisionedProductId: recorded.productId });
   const props = readLeniently(event.ResourceProperties);
   checkSameProduct(recorded, [props.productId], 'ResourceProperties');
+  const priors = await trustedPriors(event, recorded, resource);
   if (!props.restoreOnDelete) {
     logger.info('restoreOnDelete is false: leaving the owner and launch role as they are');
     return none;
@@ -140,7 +177,6 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
   try {
     product = await readProduct(recorded.productId, props.acceptLanguage, searchRetry());
   } catch (e) {
-    const priors = priorsOf(recorded);
     // What a restore would write, not knowing the current values: every managed key that has a prior.
     throw restoreFailed(recorded.productId, priors, planRestore(props.managedKeys, priors, undefined).write, e);
   }
@@ -148,25 +184,24 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }):
     logger.info('Nothing to restore: the provisioned product no longer exists');
     return none;
   }
-  const decision = planRestore(props.managedKeys, priorsOf(recorded), valuesToCompare(product));
-  return answer({ event, physicalId, recorded, decision, purpose: 'restore', acceptLanguage: props.acceptLanguage });
+  const decision = planRestore(props.managedKeys, priors, valuesToCompare(product));
+  return answer({ event, physicalId, productId: recorded.productId, priors, decision, purpose: 'restore', acceptLanguage: props.acceptLanguage });
 }
 
 /** What onEvent settled for one event, from which it answers. */
 interface Settled {
   readonly event: CustomResourceEvent;
   readonly physicalId: string;
-  /** What the physical id records: the product and its priors. */
-  readonly recorded: PhysicalIdFields;
+  /** The product, and its priors (as the physical id and the ledger record them). */
+  readonly productId: string;
+  readonly priors: PropertyValues;
   readonly decision: WriteDecision;
   readonly purpose: PlannedChange['Purpose'];
   readonly acceptLanguage: string | undefined;
-  /** Whether this event captured the priors (Create, replacement); see {@link PlannedChange.CapturesPriors}. */
-  readonly capturesPriors?: boolean;
 }
 
 /** onEvent's answer: the physical id, and the write isComplete is to make (none when nothing changes). */
-function answer({ event, physicalId, recorded, decision, purpose, acceptLanguage, capturesPriors = false }: Settled): OnEventResult {
+function answer({ event, physicalId, productId, priors, decision, purpose, acceptLanguage }: Settled): OnEventResult {
   for (const skip of decision.skipped) {
     logger.warn(
       'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
@@ -178,13 +213,12 @@ function answer({ event, physicalId, recorded, decision, purpose, acceptLanguage
     return { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
   }
   const change: PlannedChange = {
-    ProductId: recorded.productId,
+    ProductId: productId,
     Properties: decision.write,
-    IdempotencyToken: idempotencyToken(event.RequestId, recorded.productId, decision.write),
+    IdempotencyToken: idempotencyToken(event.RequestId, productId, decision.write),
     AcceptLanguage: acceptLanguage,
     Purpose: purpose,
-    Priors: priorsOf(recorded),
-    CapturesPriors: capturesPriors,
+    Priors: priors,
   };
   logger.info('Planned the write; isComplete applies it', { properties: decision.write });
   return { PhysicalResourceId: physicalId, PlannedChange: change, PlannedAt: Date.now() };
@@ -230,6 +264,10 @@ function checkSameProduct(recorded: PhysicalIdFields, propertiesProductIds: Read
 function checkProductHome(desired: DesiredProperties, product: ProductState): void {
   const problems = checkHome(desired.properties, homeOf(product.arn) ?? {}, `provisioned product ${desired.productId}`);
   if (problems.length > 0) throw new Error(`Invalid ProvisionedProductProperties: ${problems.join(' | ')}`);
+}
+
+function fieldsOf(productId: string, priors: PropertyValues): PhysicalIdFields {
+  return { productId, priorOwnerArn: priors.OWNER, priorLaunchRoleArn: priors.LAUNCH_ROLE };
 }
 
 function priorsOf(recorded: PhysicalIdFields): PropertyValues {

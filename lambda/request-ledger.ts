@@ -25,7 +25,7 @@ import { ledgerClient, ledgerTableName } from './ledger';
 import { logger } from './logger';
 import { ReportedError, deliveryDiffers, ledgerUnavailable, stillDeciding } from './messages';
 
-/** Time kept back from the invocation's remaining time when waiting for another delivery's decision. */
+/** Time kept back from the invocation's remaining time when waiting for another delivery's decision (at most a tenth of it). */
 const WAIT_MARGIN_MS = 5_000;
 
 const config = new IdempotencyConfig({
@@ -55,9 +55,13 @@ export async function decideOnce(
 ): Promise<OnEventResult> {
   if (context) config.registerLambdaContext(context as Context);
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
-  const waitUntil = Date.now() + Math.max(0, remaining - WAIT_MARGIN_MS);
+  const waitUntil = Date.now() + remaining - Math.min(WAIT_MARGIN_MS, remaining / 10);
   // A copy, so that nothing the decision does to its input can change the record's key (Powertools issue 5715).
-  const once = makeIdempotent((input: CustomResourceEvent) => decide(input), { persistenceStore, config });
+  // The decision as JSON keeps it (undefined members dropped, as the framework's JSON would): what the first delivery answers, every copy answers.
+  const once = makeIdempotent(async (input: CustomResourceEvent) => JSON.parse(JSON.stringify(await decide(input))) as OnEventResult, {
+    persistenceStore,
+    config,
+  });
   for (let waits = 0; ; waits++) {
     try {
       return await once(structuredClone(event));

@@ -49,19 +49,13 @@ export const HANDLER_TIMING = {
   /** The provider's queryInterval: how long the waiter waits between isComplete calls. */
   queryIntervalMs: { env: 'QUERY_INTERVAL_MS', default: 5_000 },
   /**
-   * How long one isComplete call may read the waiter's executions looking for its own before a
-   * capture's write (at least: it reads on until the fast path ends), then hands back to the waiter.
-   * Keeps the call well inside the handler's 60 s timeout when Step Functions throttles the reads
-   * of a stack creating many instances at once.
+   * How long a request's write lease in the ledger lasts at most: it covers one write call to
+   * Service Catalog, and a request that registers meanwhile waits for it before reading the
+   * product. Released as soon as the call returns; the bound matters only when a function dies
+   * while holding it.
    */
-  listingScanBudgetMs: { env: 'LISTING_SCAN_BUDGET_MS', default: 10_000 },
+  writeLeaseMs: { env: 'WRITE_LEASE_MS', default: 30_000 },
 } as const;
-
-/**
- * The environment variable that tells the handler the ARN of the provider's waiter state machine,
- * whose executions are the one durable record of what an earlier delivery of a request decided.
- */
-export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
 
 /** The name prefix of the waiter state machine (the stack's id follows), so that its ARN is known without a reference that would make a cycle. */
 export const WAITER_NAME_PREFIX = 'ProvisionedProductPropertiesWaiter-';

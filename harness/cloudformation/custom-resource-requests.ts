@@ -114,6 +114,8 @@ export interface CustomResourceRequestsOptions {
   readonly onRequest?: (request: CfnRequestView, phase: RequestPhase) => void;
   /** Called with what CloudFormation saw for every request. */
   readonly onResult?: (result: EventResult) => void;
+  /** The stack's id in the events (default: the model's); a driver gives each stack it plays one of its own, as CloudFormation does. */
+  readonly stackId?: string;
 }
 
 /** CloudFormation's requests to one custom resource, and the responses it receives. */
@@ -122,6 +124,8 @@ export class CustomResourceRequests {
   readonly lateResponses: CfnResponse[] = [];
   private readonly pending = new Map<string, PendingRequest>();
   private readonly secrets: string[] = [];
+  /** CloudFormation's status of the resource, as DescribeStackResource reports it (undefined: the stack has no such resource). */
+  private status?: string;
 
   constructor(
     private readonly model: StackModel,
@@ -148,7 +152,7 @@ export class CustomResourceRequests {
     const event = {
       ServiceToken: String(this.resource.properties.ServiceToken),
       ResponseURL: responseUrl(this.model, view, secret),
-      StackId: this.model.stackId,
+      StackId: this.stackId,
       ResourceType: this.resource.type,
       ...view,
     };
@@ -166,6 +170,7 @@ export class CustomResourceRequests {
       resolveFirst: () => resolveFirst(),
     };
     this.pending.set(requestId, pending);
+    this.status = `${view.RequestType.toUpperCase()}_IN_PROGRESS`;
     this.options.onRequest?.(view, phase);
     const started = Date.now();
     const payload = JSON.stringify(event);
@@ -190,6 +195,8 @@ export class CustomResourceRequests {
     clearTimeout(timer);
     const settledMs = Date.now() - started;
     this.pending.delete(requestId);
+    // No response within the hour: CloudFormation fails the request.
+    if (pending.responses.length === 0) this.answered(view, 'FAILED');
 
     const first = pending.responses[0];
     const result: EventResult = {
@@ -210,6 +217,20 @@ export class CustomResourceRequests {
     };
     this.options.onResult?.(result);
     return result;
+  }
+
+  /** The stack id the events carry. */
+  get stackId(): string {
+    return this.options.stackId ?? this.model.stackId;
+  }
+
+  /**
+   * CloudFormation's status of the resource: `<TYPE>_IN_PROGRESS` from the moment a request is
+   * sent until its first response, then `<TYPE>_COMPLETE` or `<TYPE>_FAILED` (a failed Create is
+   * CREATE_FAILED until its rollback Delete is sent), and none once a Delete succeeded.
+   */
+  get resourceStatus(): string | undefined {
+    return this.status;
   }
 
   /** What the provider did for a request CloudFormation is waiting on. */
@@ -235,8 +256,17 @@ export class CustomResourceRequests {
       return Promise.reject(new Error("Unsuccessful HTTP response: 403 (the response was not PUT to the request's pre-signed URL)"));
     }
     pending.responses.push({ ...response, at: Date.now() });
-    if (pending.responses.length === 1) pending.resolveFirst();
+    if (pending.responses.length === 1) {
+      this.answered(pending.view, response.Status);
+      pending.resolveFirst();
+    }
     return Promise.resolve();
+  }
+
+  /** The resource's status once CloudFormation took the answer to `view`. */
+  private answered(view: CfnRequestView, status: 'SUCCESS' | 'FAILED'): void {
+    if (view.RequestType === 'Delete' && status === 'SUCCESS') this.status = undefined;
+    else this.status = `${view.RequestType.toUpperCase()}_${status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`;
   }
 
   /** Log lines that contain a ResponseURL signature. */

@@ -11,6 +11,10 @@
  * handler's own timing through its environment, and CloudFormation's one-hour wait for a response.
  * The product is never edited.
  *
+ * Each driver plays a stack of its own: its StackId carries a fresh UUID (as every stack CloudFormation
+ * creates does), its ledger table is created in the given DynamoDB Local, and the given fake
+ * CloudFormation answers DescribeStackResource for it from the driver's state.
+ *
  * The ResponseURL (a pre-signed S3 URL, a write credential) is never logged by the driver; every
  * captured log line is checked for it (`responseUrlLeaks`).
  *
@@ -40,7 +44,10 @@ import {
   type Redelivery,
   type RequestPhase,
 } from './custom-resource-requests';
-import type { FakeStepFunctions } from '../fakes/fake-step-functions';
+import { randomUUID } from 'node:crypto';
+import { LEDGER } from '../../lib/contract';
+import type { DynamoDBLocal } from '../fakes/dynamodb-local';
+import type { FakeCloudFormation } from '../fakes/fake-cloudformation';
 import type { LogLine } from '../runtimes/lambda-container';
 import { type CrashPlan, ProviderFramework, type UserInvocation } from '../runtimes/provider-framework';
 
@@ -98,10 +105,17 @@ export interface DriverOptions {
   /** Endpoint of the (fake) Service Catalog, put into AWS_ENDPOINT_URL_SERVICE_CATALOG of the user functions. */
   readonly endpoint: string;
   /**
-   * The fake Step Functions the handlers look their requests up in (AWS_ENDPOINT_URL_SFN): the
-   * driver has it serve this driver's waiter executions. Required to send events.
+   * The DynamoDB Local that holds the provider's ledger (AWS_ENDPOINT_URL_DYNAMODB): the driver
+   * creates the stack's ledger table in it, from the template's AWS::DynamoDB::Table, before its
+   * first request. Required to send events.
    */
-  readonly stepFunctions?: FakeStepFunctions;
+  readonly dynamodb?: DynamoDBLocal;
+  /**
+   * The fake CloudFormation the handlers ask for the resource's status
+   * (AWS_ENDPOINT_URL_CLOUDFORMATION): the driver has it answer for this driver's stack, from its
+   * own state. Required to send events.
+   */
+  readonly cloudFormation?: FakeCloudFormation;
   /** Factor applied to every duration the driver controls (default 0.01: 5 s → 50 ms). */
   readonly timeScale?: number;
   /** Logical id of the custom resource to drive (default: the only one). */
@@ -165,6 +179,11 @@ export class LifecycleDriver {
   private state?: ResourceState;
   private status: StackStatus = 'NONE';
   private failedRollback?: { request: Omit<CfnRequestView, 'RequestId'>; previous: ResourceState };
+  /** The user functions' extra environment: the options', then the ledger table's name and the endpoints once known. */
+  private readonly handlerEnv: Record<string, string>;
+  private ledgerReady?: Promise<void>;
+  /** The name of this stack's ledger table in DynamoDB Local, once created. */
+  ledgerTableName?: string;
 
   constructor(model: StackModel, options: DriverOptions) {
     this.model = model;
@@ -176,7 +195,11 @@ export class LifecycleDriver {
       throw new Error(`${this.resource.logicalId}: ServiceToken ${JSON.stringify(token)} is not a function of the stack`);
     }
     const scaled = (ms: number): number => this.scaled(ms);
+    // A stack of its own, as CloudFormation gives every stack it creates.
+    const stackId = model.stackId.replace(/[^/]+$/, randomUUID());
+    this.handlerEnv = { ...options.env };
     this.requests = new CustomResourceRequests(model, this.resource, {
+      stackId,
       scaled,
       deliver: (payload, onAttempt) => this.provider.deliver(payload, onAttempt),
       settle: () => this.provider.settle(),
@@ -185,8 +208,7 @@ export class LifecycleDriver {
     });
     this.provider = new ProviderFramework(model, token, {
       endpoint: options.endpoint,
-      stepFunctionsEndpoint: options.stepFunctions?.endpoint,
-      env: options.env,
+      env: this.handlerEnv,
       scaled,
       onLog: (line) => {
         if (options.echoLogs) console.log(`[${line.fn}] ${this.requests.redact(line.text)}`);
@@ -194,7 +216,10 @@ export class LifecycleDriver {
       onActivity: (requestId, activity) => this.requests.count(requestId, activity),
       onResponse: (response, body) => this.requests.receive(response, body),
     });
-    options.stepFunctions?.serve(() => this.provider.waiter.executions);
+    options.cloudFormation?.serve(stackId, (logicalId) => {
+      const status = logicalId === this.resource.logicalId ? this.requests.resourceStatus : undefined;
+      return status === undefined ? undefined : { status, resourceType: this.resource.type, physicalId: this.state?.physicalId };
+    });
     this.logs = this.provider.logs;
     this.invocations = this.provider.invocations;
     this.lateResponses = this.requests.lateResponses;
@@ -213,6 +238,16 @@ export class LifecycleDriver {
   /** The properties the construct synthesizes for `props` (same stack shape as fromConstruct). */
   static propertiesFor(props: ProvisionedProductPropertiesProps, stackProps?: StackProps): Properties {
     return resourceOf(synthesize(constructStack(props, stackProps))).properties;
+  }
+
+  /** The StackId the events carry (unique to this driver). */
+  get stackId(): string {
+    return this.requests.stackId;
+  }
+
+  /** CloudFormation's status of the resource, as DescribeStackResource answers (undefined when it has none). */
+  get resourceStatus(): string | undefined {
+    return this.requests.resourceStatus;
   }
 
   /** CloudFormation's current physical id of the resource (undefined when it does not exist). */
@@ -431,18 +466,50 @@ export class LifecycleDriver {
   // ---------------------------------------------------------------------------- one request
 
   /** Sends one request (see {@link CustomResourceRequests.send}) without changing the driver's view of the resource. */
-  send(request: CfnRequest, redeliver?: Redelivery, phase: RequestPhase = 'event'): Promise<EventResult> {
-    if (!this.options.stepFunctions) {
+  async send(request: CfnRequest, redeliver?: Redelivery, phase: RequestPhase = 'event'): Promise<EventResult> {
+    await this.prepareLedger();
+    return this.requests.send(request, redeliver, phase);
+  }
+
+  /** Creates the stack's ledger table (once) and points the user functions at it and at the fake CloudFormation. */
+  private prepareLedger(): Promise<void> {
+    const { dynamodb, cloudFormation } = this.options;
+    if (!dynamodb || !cloudFormation) {
       return Promise.reject(
         new Error(
-          'harness: the driver needs `stepFunctions` (a FakeStepFunctions) to send events: the handlers look their requests up in it',
+          'harness: the driver needs `dynamodb` (a DynamoDBLocal) and `cloudFormation` (a FakeCloudFormation) to send events: the handlers keep their ledger in one and ask the other for the resource\'s status',
         ),
       );
     }
-    return this.requests.send(request, redeliver, phase);
+    this.ledgerReady ??= (async () => {
+      const table = ledgerTableOf(this.model);
+      this.ledgerTableName = await dynamodb.createTable(table);
+      Object.assign(this.handlerEnv, {
+        [LEDGER.tableEnv]: this.ledgerTableName,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+        ...this.options.env,
+      });
+    })();
+    return this.ledgerReady;
   }
 
   private scaled(ms: number): number {
     return Math.max(1, Math.round(ms * this.timeScale));
   }
+}
+
+/** The ledger table the template declares: its logical id, partition key and time-to-live attribute. */
+function ledgerTableOf(model: StackModel): { logicalId: string; partitionKey: string; timeToLiveAttribute?: string } {
+  const tables = Object.entries(model.template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
+  if (tables.length !== 1) throw new Error(`harness: the stack has ${tables.length} AWS::DynamoDB::Table resources; the provider declares one ledger`);
+  const [logicalId, resource] = tables[0];
+  const props = (resource.Properties ?? {}) as {
+    KeySchema?: Array<{ AttributeName: string; KeyType: string }>;
+    TimeToLiveSpecification?: { AttributeName?: string; Enabled?: boolean };
+  };
+  const hash = props.KeySchema?.find((k) => k.KeyType === 'HASH');
+  if (!hash) throw new Error(`harness: ${logicalId} has no partition key`);
+  const ttl = props.TimeToLiveSpecification;
+  return { logicalId, partitionKey: hash.AttributeName, ...(ttl?.Enabled && ttl.AttributeName ? { timeToLiveAttribute: ttl.AttributeName } : {}) };
 }

@@ -24,6 +24,8 @@ export interface ContainerHooks {
   onLog(line: LogLine): void;
   /** Loads a module the code package does not hold (Node's built-ins, @aws-sdk/* for the framework). */
   externalRequire(id: string): unknown;
+  /** A real-world duration in the harness's compressed time (the function's timeout, as the context reports what is left of it). */
+  scaled?(ms: number): number;
 }
 
 /** How one invocation ended: the handler's value, or what it threw. */
@@ -113,6 +115,8 @@ export class Container {
   async run(event: unknown, requestId: string | undefined, logs: LogLine[]): Promise<RunOutcome> {
     this.invocations++;
     this.current = { requestId, logs };
+    const timeoutMs = this.hooks.scaled ? this.hooks.scaled(this.fn.timeoutSeconds * 1000) : this.fn.timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
     const context = {
       awsRequestId: randomUUID(),
       functionName: this.fn.name,
@@ -122,7 +126,8 @@ export class Container {
       logGroupName: `/aws/lambda/${this.fn.name}`,
       logStreamName: `2025/01/01/[$LATEST]${randomBytes(16).toString('hex')}`,
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => this.fn.timeoutSeconds * 1000,
+      // What is left of the function's timeout, compressed like every other duration of the harness.
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     try {
       return { ok: true, value: await this.handler(event, context) };

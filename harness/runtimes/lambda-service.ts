@@ -123,6 +123,7 @@ export class LambdaService {
     const container = new Container(fn, env, {
       onLog: (line) => this.options.onLog?.(line),
       externalRequire: (id) => nodeRequire(id) as unknown,
+      scaled: this.options.scaled,
     });
     this.options.onColdStart?.(container);
     return container;

@@ -15,7 +15,7 @@ import type { FunctionModel, StackModel, WaiterModel } from '../template/assembl
 import { type Container, type LogLine, errorPayload } from './lambda-container';
 import { type InvokeOutput, InvokeCallError, LambdaService } from './lambda-service';
 import { StepFunctionsWaiter } from './waiter';
-import { HANDLER_TIMING, WAITER_ARN_ENV } from '../../lib/contract';
+import { HANDLER_TIMING } from '../../lib/contract';
 
 /** Which user handler an invocation ran. */
 export type UserFunction = 'onEvent' | 'isComplete';
@@ -61,9 +61,7 @@ export type RequestActivity =
 export interface ProviderFrameworkOptions {
   /** Endpoint of the (fake) Service Catalog, put into AWS_ENDPOINT_URL_SERVICE_CATALOG of the user functions. */
   readonly endpoint: string;
-  /** Endpoint of the (fake) Step Functions that lists the waiter's executions, put into AWS_ENDPOINT_URL_SFN. */
-  readonly stepFunctionsEndpoint?: string;
-  /** Extra environment for the user functions, over the template's (e.g. POWERTOOLS_LOG_LEVEL). */
+  /** Extra environment for the user functions, over the template's (e.g. POWERTOOLS_LOG_LEVEL), read at each cold start. */
   readonly env?: Record<string, string>;
   /** A real-world duration in the harness's compressed time. */
   readonly scaled: (ms: number) => number;
@@ -90,7 +88,7 @@ export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CR
 const FRAMEWORK_ENV = {
   onEvent: 'USER_ON_EVENT_FUNCTION_ARN',
   isComplete: 'USER_IS_COMPLETE_FUNCTION_ARN',
-  waiter: WAITER_ARN_ENV,
+  waiter: 'WAITER_STATE_MACHINE_ARN',
 } as const;
 
 /** The handler's durations (lib/contract.ts), compressed in the user functions' environment: the template's value, else the handler's default. */
@@ -176,7 +174,6 @@ export class ProviderFramework {
   private environmentOf(fn: FunctionModel, env: Record<string, string>): Record<string, string> {
     if (isFramework(fn)) return env;
     env.AWS_ENDPOINT_URL_SERVICE_CATALOG = this.options.endpoint;
-    if (this.options.stepFunctionsEndpoint) env.AWS_ENDPOINT_URL_SFN = this.options.stepFunctionsEndpoint;
     for (const { env: name, default: fallback } of TIMED) {
       const value = Number(fn.environment[name] ?? fallback);
       // 0 means "not known" (totalTimeout outside the construct): not a duration to compress.

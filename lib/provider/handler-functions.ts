@@ -8,7 +8,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { HANDLER_ENTRY, HANDLER_TIMING, SERVICE_NAME, WAITER_ARN_ENV } from '../contract';
+import { HANDLER_ENTRY, HANDLER_TIMING, LEDGER, SERVICE_NAME } from '../contract';
 import type { HandlerRoles } from './handler-roles';
 import type { FunctionNetwork } from './network';
 import type { ProviderSettings } from './provider-settings';
@@ -31,8 +31,8 @@ export interface HandlerFunctionsProps {
   readonly logGroup: logs.ILogGroup;
   readonly settings: ProviderSettings;
   readonly network: FunctionNetwork;
-  /** The waiter's ARN, which the handlers read their requests' executions from. */
-  readonly waiterArn: string;
+  /** The ledger table's name, which the handlers record requests and priors in. */
+  readonly ledgerTableName: string;
 }
 
 /** The two handler functions. */
@@ -54,7 +54,7 @@ export function createHandlerFunctions(scope: Construct, props: HandlerFunctions
     // So that isComplete can fail with its own message just before the waiter gives up.
     [timing.totalTimeoutMs.env]: String(settings.totalTimeout.toMilliseconds()),
     [timing.queryIntervalMs.env]: String(settings.queryInterval.toMilliseconds()),
-    [WAITER_ARN_ENV]: props.waiterArn,
+    [LEDGER.tableEnv]: props.ledgerTableName,
   };
   const fn = (id: string, handler: string, role: iam.IRole, description: string) =>
     new lambda.Function(scope, id, {

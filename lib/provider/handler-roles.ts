@@ -1,18 +1,10 @@
 /**
- * The least-privilege roles of the two handler functions: onEvent only reads, isComplete writes and passes roles.
+ * The least-privilege roles of the two handler functions: onEvent only reads products, isComplete writes and passes roles (their ledger grants: ledger-table.ts).
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ManagedPolicyRole } from './managed-policy-role';
-
-/** The ARNs the handlers' permissions name. */
-export interface HandlerRoleTargets {
-  /** The provider's waiter state machine, whose executions record each delivery's decision. */
-  readonly waiterArn: string;
-  /** Every execution of that state machine. */
-  readonly waiterExecutionsArn: string;
-}
 
 /** The two roles, and the PassRole resource the isComplete role holds. */
 export interface HandlerRoles {
@@ -27,17 +19,7 @@ export interface HandlerRoles {
  * their resource is '*'; the handlers need account-level access to read and update products other
  * principals own, so there is no servicecatalog:userLevel condition.
  */
-export function createHandlerRoles(scope: Construct, targets: HandlerRoleTargets): HandlerRoles {
-  // Both handlers find the waiter executions of a request: onEvent to answer a redelivery with the
-  // first delivery's decision, isComplete to see its own execution listed before it writes.
-  const readWaiter = (sid: string) => [
-    new iam.PolicyStatement({ sid: `${sid}ListWaiterExecutions`, actions: ['states:ListExecutions'], resources: [targets.waiterArn] }),
-    new iam.PolicyStatement({
-      sid: `${sid}ReadWaiterExecutions`,
-      actions: ['states:DescribeExecution'],
-      resources: [targets.waiterExecutionsArn],
-    }),
-  ];
+export function createHandlerRoles(scope: Construct): HandlerRoles {
   const role = (id: string, description: string, statements: iam.PolicyStatement[]) => {
     const created = new ManagedPolicyRole(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
     for (const statement of statements) created.addToPolicy(statement);
@@ -50,7 +32,6 @@ export function createHandlerRoles(scope: Construct, targets: HandlerRoleTargets
       actions: ['servicecatalog:DescribeProvisionedProduct', 'servicecatalog:SearchProvisionedProducts'],
       resources: ['*'],
     }),
-    ...readWaiter('OnEvent'),
   ]);
 
   // Setting LAUNCH_ROLE hands a role to Service Catalog, and Delete restores a prior launch role
@@ -71,7 +52,6 @@ export function createHandlerRoles(scope: Construct, targets: HandlerRoleTargets
         resources: [passRoleResource],
         conditions: { StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } },
       }),
-      ...readWaiter('IsComplete'),
     ],
   );
   return { onEvent, isComplete, passRoleResource };

@@ -7,6 +7,7 @@
  * to the policy resource for IAM5) and sits on the construct that has it, never higher.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,8 +24,8 @@ export interface ProviderResources {
   readonly isCompleteRole: iam.IRole;
   /** The ARN pattern of the roles isComplete may pass to Service Catalog. */
   readonly passRoleResource: string;
-  /** The ARN pattern of the waiter's executions, which the handlers read. */
-  readonly waiterExecutionsArn: string;
+  /** The ledger table (its findings, if any, are acknowledged here). */
+  readonly ledger: dynamodb.ITable;
   /** The roles of the framework's own functions. */
   readonly frameworkRoles: readonly iam.IRole[];
   /** The onEvent and isComplete handler functions. */
@@ -77,11 +78,6 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
         r.settings,
         lambdaXray,
       ),
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[${nagResource(scope, r.waiterExecutionsArn)}]`,
-      reason:
-        "states:DescribeExecution on the executions of this provider's own waiter state machine: execution names are made up by Step Functions, so they cannot be named; the handlers read them to tell a redelivered request from a new one.",
     });
   }
   Validations.of(r.isCompleteRole).acknowledge({

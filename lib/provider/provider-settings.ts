@@ -17,6 +17,7 @@ export interface ProviderSettings {
   readonly vpcSubnets?: ec2.SubnetSelection;
   readonly securityGroups?: ec2.ISecurityGroup[];
   readonly logEncryptionKey?: kms.IKey;
+  readonly ledgerEncryptionKey?: kms.IKey;
   readonly reservedConcurrency?: number;
   readonly tracing: boolean;
 }
@@ -28,6 +29,7 @@ export function resolveSettings(asked: SharedProviderProps): ProviderSettings {
     vpcSubnets: asked.vpcSubnets,
     securityGroups: asked.securityGroups,
     logEncryptionKey: asked.logEncryptionKey,
+    ledgerEncryptionKey: asked.ledgerEncryptionKey,
     reservedConcurrency: asked.reservedConcurrency,
     queryInterval: asked.queryInterval ?? Duration.seconds(WAITER.defaultQueryIntervalSeconds),
     totalTimeout: asked.totalTimeout ?? Duration.seconds(WAITER.defaultTotalTimeoutSeconds),
@@ -59,7 +61,7 @@ export function checkSettings(asked: SharedProviderProps, existing: ExistingProv
   if (conflicts.length === 0) return [];
   return [
     `${conflicts.join(' and ')}. One provider serves every ProvisionedProductProperties in stack ${existing.stackName}, ` +
-      `and its settings came from ${existing.settingsFrom}, the first instance. Give every instance in the stack the same provider settings (queryInterval, totalTimeout, vpc, vpcSubnets, securityGroups, logEncryptionKey, reservedConcurrency, tracing), or set them on the first one only.`,
+      `and its settings came from ${existing.settingsFrom}, the first instance. Give every instance in the stack the same provider settings (queryInterval, totalTimeout, vpc, vpcSubnets, securityGroups, logEncryptionKey, ledgerEncryptionKey, reservedConcurrency, tracing), or set them on the first one only.`,
   ];
 }
 
@@ -96,6 +98,12 @@ const SETTING_TYPES: readonly TypeRule[] = [
     mustBe: 'a kms.IKey',
     test: (v) => has(v, 'keyArn'),
     hint: "for an ARN, pass kms.Key.fromKeyArn(this, 'LogKey', arn)",
+  },
+  {
+    key: 'ledgerEncryptionKey',
+    mustBe: 'a kms.IKey',
+    test: (v) => has(v, 'keyArn'),
+    hint: "for an ARN, pass kms.Key.fromKeyArn(this, 'LedgerKey', arn)",
   },
   { key: 'reservedConcurrency', mustBe: 'a number', test: (v) => typeof v === 'number' },
   { key: 'tracing', mustBe: 'true or false', test: (v) => typeof v === 'boolean' },
@@ -189,6 +197,7 @@ function settingsConflicts(asked: SharedProviderProps, has: ProviderSettings): s
     (x) => (x ? `[${x.map(path).join(', ')}]` : 'the one the construct created'),
   );
   differ('logEncryptionKey', asked.logEncryptionKey, has.logEncryptionKey, (x, y) => x.keyArn === y.keyArn, path);
+  differ('ledgerEncryptionKey', asked.ledgerEncryptionKey, has.ledgerEncryptionKey, (x, y) => x.keyArn === y.keyArn, path);
   differ(
     'reservedConcurrency',
     asked.reservedConcurrency,

@@ -1,5 +1,5 @@
 /**
- * The one provider per stack behind every ProvisionedProductProperties: it orchestrates the builders of its functions, roles, log groups, waiter and dead-letter queue.
+ * The one provider per stack behind every ProvisionedProductProperties: it orchestrates the builders of its functions, roles, ledger, log groups, waiter and dead-letter queue.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -9,6 +9,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { configureFrameworkFunctions, createDeadLetterQueue, createFrameworkRoles } from './framework-functions';
 import { checkHandlerBundle, createHandlerFunctions } from './handler-functions';
 import { createHandlerRoles } from './handler-roles';
+import { createLedgerTable, grantLedger, grantStackStatus } from './ledger-table';
 import { createLogGroups } from './log-groups';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { placeInNetwork } from './network';
@@ -21,8 +22,9 @@ const PROVIDER_BRAND = Symbol.for('cdk-provisioned-product-properties.Provider')
 
 /**
  * The one provider per stack behind every ProvisionedProductProperties in it: the onEvent and
- * isComplete functions, their roles and log group, the provider framework's waiter, and the
- * dead-letter queue of the function CloudFormation invokes.
+ * isComplete functions, their roles and log group, the ledger table they record requests and
+ * priors in, the provider framework's waiter, and the dead-letter queue of the function
+ * CloudFormation invokes.
  */
 export class ProvisionedProductPropertiesProvider extends Construct {
   /** The construct id of the provider, a direct child of the stack. */
@@ -75,7 +77,10 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     checkHandlerBundle();
 
     const waiter = waiterIdentity(this);
-    const roles = createHandlerRoles(this, { waiterArn: waiter.arn, waiterExecutionsArn: waiter.executionsArn });
+    const roles = createHandlerRoles(this);
+    const ledger = createLedgerTable(this, settings.ledgerEncryptionKey);
+    grantLedger(ledger, { onEvent: roles.onEvent, isComplete: roles.isComplete });
+    grantStackStatus(this, roles.isComplete);
     const logGroups = createLogGroups(this, waiter.stackUuid, settings.logEncryptionKey);
     logGroups.functions.grantWrite(roles.onEvent);
     logGroups.functions.grantWrite(roles.isComplete);
@@ -86,7 +91,7 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       frameworkRoles.onEvent,
       frameworkRoles.completeAndTimeout,
     ]);
-    const handlers = createHandlerFunctions(this, { roles, logGroup: logGroups.functions, settings, network, waiterArn: waiter.arn });
+    const handlers = createHandlerFunctions(this, { roles, logGroup: logGroups.functions, settings, network, ledgerTableName: ledger.tableName });
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: handlers.onEvent,
@@ -114,7 +119,7 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       handlerRoles: [roles.onEvent, roles.isComplete],
       isCompleteRole: roles.isComplete,
       passRoleResource: roles.passRoleResource,
-      waiterExecutionsArn: waiter.executionsArn,
+      ledger,
       frameworkRoles: [frameworkRoles.onEvent, frameworkRoles.completeAndTimeout],
       handlers: [handlers.onEvent, handlers.isComplete],
       frameworkFunctions,

@@ -74,6 +74,16 @@ export interface SharedProviderProps {
   readonly logEncryptionKey?: kms.IKey;
 
   /**
+   * The KMS key that encrypts the provider's ledger, the DynamoDB table in which the handlers
+   * record each CloudFormation request's decision and each product's prior owner and launch role.
+   * The handler roles are granted its use (kms:Decrypt, kms:Encrypt, kms:GenerateDataKey*); for an
+   * imported key, whose policy the app cannot change, allow them in the key policy yourself.
+   *
+   * @default - the table is encrypted at rest with a key DynamoDB owns
+   */
+  readonly ledgerEncryptionKey?: kms.IKey;
+
+  /**
    * Reserved concurrency of every function of the provider (each of the five reserves this many
    * executions from the account's regional limit). A whole number, at least 1.
    *

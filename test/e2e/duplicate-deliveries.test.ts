@@ -2,16 +2,16 @@
  * One CloudFormation request delivered to the provider framework more than once (Lambda delivers
  * asynchronous events at least once and retries the framework's onEvent after a crash), at every
  * moment that matters: every answer CloudFormation receives carries the true priors, and the
- * change is applied once (docs/design.md §4).
+ * change is applied once (docs/design.md §4a: the ledger).
  *
  * The first test was a known bug (a copy arriving after the first delivery's write but before its
- * answer read the written owner as the prior one, and could answer first), fixed by the waiter
- * execution lookup.
+ * answer read the written owner as the prior one, and could answer first), fixed first by a lookup
+ * of the waiter's executions and now by the ledger.
  */
 import { Owner } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
 import { LifecycleDriver, type Redelivery } from '../../harness';
-import { ALICE, ADMIN, LAUNCH_A, LAUNCH_B, useFakeStepFunctions, useTwoProductFake } from '../support/fixtures';
+import { ALICE, ADMIN, LAUNCH_A, LAUNCH_B, useLedgerServices, useTwoProductFake } from '../support/fixtures';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { App, Stack } from 'aws-cdk-lib';
 import { ProvisionedProductProperties } from '../../lib';
@@ -19,11 +19,7 @@ import { ProvisionedProductProperties } from '../../lib';
 const TIME_SCALE = 0.01;
 
 const fake = useTwoProductFake();
-const sfn = useFakeStepFunctions();
-
-afterEach(() => {
-  sfn().listingLagMs = 0;
-});
+const ledger = useLedgerServices();
 
 function driverFor(launchRole?: string): LifecycleDriver {
   return LifecycleDriver.fromStack(
@@ -36,7 +32,7 @@ function driverFor(launchRole?: string): LifecycleDriver {
       });
       return stack;
     },
-    { endpoint: fake().endpoint, stepFunctions: sfn(), timeScale: TIME_SCALE },
+    { endpoint: fake().endpoint, ...ledger(), timeScale: TIME_SCALE },
   );
 }
 
@@ -83,17 +79,4 @@ test.each(moments)('a copy of the Create arriving %s: one write, every answer wi
   expect(fake().product('pp-alpha')).toMatchObject({ owner: ADMIN, launchRole: LAUNCH_B });
   await driver.delete();
   expect(fake().product('pp-alpha')).toMatchObject({ owner: ALICE, launchRole: LAUNCH_A });
-});
-
-test('while Step Functions is slow to list new executions, a copy still finds the first delivery: the write waits for the listing', async () => {
-  sfn().listingLagMs = 300;
-  const driver = driverFor();
-  const created = await driver.create(undefined, { redeliver: { times: 1, when: 'after-start', afterMs: 10_000 } });
-  expect(created.Status).toBe('SUCCESS');
-  expectTruePriors(created.responses);
-  const write = fake()
-    .callsOf('UpdateProvisionedProductProperties')
-    .find((c) => c.outcome === 'ok');
-  const [first] = sfn().callsOf('ListExecutions');
-  expect(write && first && write.at - first.at).toBeGreaterThanOrEqual(250);
 });

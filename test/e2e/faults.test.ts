@@ -8,18 +8,18 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Owner } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
-import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, useFakeStepFunctions, useTwoProductFake } from '../support/fixtures';
+import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, useLedgerServices, useTwoProductFake } from '../support/fixtures';
 import { LifecycleDriver, type Properties } from '../../harness';
 
 const TIME_SCALE = 0.01;
 
 const fake = useTwoProductFake();
-const sfn = useFakeStepFunctions();
+const ledger = useLedgerServices();
 
 function driverFor(id: string, owner: string, options: { totalTimeout?: Duration } = {}): LifecycleDriver {
   return LifecycleDriver.fromConstruct(
     { provisionedProductId: id, owner: Owner.fromArn(owner), totalTimeout: options.totalTimeout },
-    { endpoint: fake().endpoint, stepFunctions: sfn(), timeScale: TIME_SCALE },
+    { endpoint: fake().endpoint, ...ledger(), timeScale: TIME_SCALE },
   );
 }
 
@@ -264,7 +264,7 @@ test('a Create delivered again while its record runs plans another write under i
       owner: Owner.fromArn(ADMIN),
       launchRole: iam.Role.fromRoleArn(new Stack(new App(), 'S'), 'L', LAUNCH_A),
     },
-    { endpoint: fake().endpoint, stepFunctions: sfn(), timeScale: TIME_SCALE },
+    { endpoint: fake().endpoint, ...ledger(), timeScale: TIME_SCALE },
   );
   fake().planNextRecord({ durationMs: 400 });
   // The second delivery comes 200 ms later, while the first write's record runs.

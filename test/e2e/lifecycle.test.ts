@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { App, Stack } from 'aws-cdk-lib';
 import { Owner, type ProvisionedProductPropertiesProps } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
-import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, LAUNCH_B, useFakeStepFunctions, useTwoProductFake } from '../support/fixtures';
+import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, LAUNCH_B, useLedgerServices, useTwoProductFake } from '../support/fixtures';
 import {
   CONSTRUCT_STACK,
   CREATE_FAILED_MARKER,
@@ -22,7 +22,7 @@ import {
 const TIME_SCALE = 0.01;
 
 const fake = useTwoProductFake();
-const sfn = useFakeStepFunctions();
+const ledger = useLedgerServices();
 
 /** The properties the construct synthesizes for these props (a real synth each time). */
 function propsFor(p: { id: string; owner?: string; launchRole?: string; restoreOnDelete?: boolean }): Properties {
@@ -45,7 +45,7 @@ function constructProps(p: {
 }
 
 function driverFor(p: Parameters<typeof constructProps>[0]): LifecycleDriver {
-  return LifecycleDriver.fromConstruct(constructProps(p), { endpoint: fake().endpoint, stepFunctions: sfn(), timeScale: TIME_SCALE });
+  return LifecycleDriver.fromConstruct(constructProps(p), { endpoint: fake().endpoint, ...ledger(), timeScale: TIME_SCALE });
 }
 
 function state(id: string): { owner: string; launchRole: string } {

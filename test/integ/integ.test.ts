@@ -187,7 +187,7 @@ class LocalDeployer implements IntegDeployer {
         owner: Owner.fromArn(FIXTURE[FIXTURE_OUTPUTS[construct.owner]]),
         launchRole: iam.Role.fromRoleArn(new Stack(new App(), 'RoleScope'), 'Launch', FIXTURE[FIXTURE_OUTPUTS[construct.launchRole]]),
       };
-      const options = { endpoint: this.services.serviceCatalog.endpoint, stepFunctions: this.services.stepFunctions, timeScale: 0.01 };
+      const options = { ...this.services.driverOptions, timeScale: 0.01 };
       this.driver ??= LifecycleDriver.fromConstruct(props, options);
       const result = this.driver.physicalId ? await this.driver.update(LifecycleDriver.propertiesFor(props)) : await this.driver.create();
       if (result.Status !== 'SUCCESS') throw new Error(`${result.RequestType} of the custom resource FAILED: ${result.Reason}`);

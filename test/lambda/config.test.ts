@@ -1,7 +1,7 @@
 /**
  * The handler's timing as a container reads it from its environment: the construct's values, or the contract's defaults.
  */
-import { HANDLER_TIMING, WAITER_ARN_ENV } from '../../lib/contract';
+import { HANDLER_TIMING } from '../../lib/contract';
 
 /** The config module as a container started with `env` would load it. */
 function configWith(env: Record<string, string | undefined>): typeof import('../../lambda/config') {
@@ -40,11 +40,4 @@ test.each([[''], ['soon'], ['-1'], ['Infinity']])('a value of %j, which no const
 test('the timing cannot be changed after load', () => {
   const { timing } = configWith(unset);
   expect(Object.isFrozen(timing)).toBe(true);
-});
-
-test("the waiter's ARN is read from the environment, empty when not set", () => {
-  expect(configWith({ [WAITER_ARN_ENV]: 'arn:aws:states:us-east-1:123456789012:stateMachine:W' }).waiterStateMachineArn).toBe(
-    'arn:aws:states:us-east-1:123456789012:stateMachine:W',
-  );
-  expect(configWith({ [WAITER_ARN_ENV]: undefined }).waiterStateMachineArn).toBe('');
 });

@@ -3,15 +3,19 @@
  * (a 5xx, throttling, a dropped connection: keep waiting) or "gone", and when the provider's
  * totalTimeout runs out. Each test names the situation and asserts the outcome and the writes made.
  */
-import type { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import type { FakeCloudFormation, FakeServiceCatalog } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
-import { event, loadHandler, startWaiter, useHandlerUnderTest } from '../support/handler-events';
+import { type HandlerServices, event, loadHandler, startWaiter, useHandlerUnderTest } from '../support/handler-events';
 
 let fake: FakeServiceCatalog;
-let sfn: FakeStepFunctions;
+let cfn: FakeCloudFormation;
 let handler: typeof Handler;
-useHandlerUnderTest((under) => ({ fake, sfn, handler } = under));
+let services: HandlerServices;
+useHandlerUnderTest((under) => {
+  ({ fake, cfn, handler } = under);
+  services = under;
+});
 
 let products = 0;
 /** A fresh product owned by ALICE with launch role LAUNCH_A. */
@@ -30,7 +34,7 @@ const writeOutcomes = (id: string) =>
 
 /** onEvent, then the framework's start of the waiter: the event isComplete receives. */
 async function planned(e: Handler.CustomResourceEvent, h = handler): Promise<Handler.IsCompleteEvent> {
-  return startWaiter(sfn, e, await h.onEvent(e));
+  return startWaiter(e, await h.onEvent(e));
 }
 
 /** isComplete until done (faults off), as the waiter's later calls would be. */
@@ -154,7 +158,7 @@ describe('the write', () => {
 describe('bursts the SDK absorbs', () => {
   // Each loads a fresh handler, as a new container would: its SDK clients are what is under test.
   test('five 5xx answers in a row on a read are retried by the SDK: onEvent succeeds', async () => {
-    const fresh = await loadHandler(fake, sfn, {});
+    const fresh = await loadHandler(services, {});
     const id = product();
     fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['DescribeProvisionedProduct'], count: 5 });
     const result = await fresh.onEvent(event('Create', { id, owner: ADMIN }));
@@ -162,13 +166,14 @@ describe('bursts the SDK absorbs', () => {
     expect(fake.faultsInjected['5xx']).toBeGreaterThanOrEqual(5);
   });
 
-  test('five 5xx answers in a row from Step Functions are retried by the SDK: the lookup succeeds', async () => {
-    const id = `pp-fault${++products}`;
-    fake.addProduct({ id, owner: ADMIN, account: ACCOUNT }); // already has the owner: the Create looks its request up
-    const fresh = await loadHandler(fake, sfn, {});
-    sfn.setFaults({ share: 1, kinds: ['5xx'], ops: ['ListExecutions'], count: 5 });
-    const result = await fresh.onEvent(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
-    expect(result.PlannedChange?.Properties).toEqual({ LAUNCH_ROLE: LAUNCH_B });
+  test("three throttled answers in a row from CloudFormation are retried by the SDK: the Create's write goes ahead", async () => {
+    const fresh = await loadHandler(services, {});
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }), fresh);
+    cfn.fault = { code: 'Throttling', count: 3 };
+    await finish(merged, fresh);
+    expect(fake.product(id)).toMatchObject({ owner: ADMIN, launchRole: LAUNCH_B });
+    expect(cfn.calls.filter((c) => c.outcome === 'Throttling')).toHaveLength(3);
   });
 });
 
@@ -222,36 +227,47 @@ describe('the record', () => {
   });
 });
 
-describe('the listing check before a capture writes', () => {
-  test('Step Functions failing for now: no write yet, and the write follows once it lists the request', async () => {
+describe('the ledger', () => {
+  test('a ledger table that cannot be used fails onEvent before the product is read or written, naming the table and what to check', async () => {
+    const lost = await loadHandler(services, { LEDGER_TABLE_NAME: 'NoSuchLedger' });
     const id = product();
-    const merged = await planned(event('Create', { id, owner: ADMIN }));
-    sfn.setFaults({ share: 1, kinds: ['5xx'] });
-    expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
+    const reads = fake.callsOf('DescribeProvisionedProduct').length;
+    await expect(lost.onEvent(event('Create', { id, owner: ADMIN }))).rejects.toThrow(
+      /Could not record this request in the provider's ledger table "NoSuchLedger": ResourceNotFoundException: .*Nothing was written to Service Catalog\. Check that the table exists, that the handler roles may call dynamodb:GetItem, PutItem, UpdateItem and DeleteItem on it/,
+    );
+    expect(fake.callsOf('DescribeProvisionedProduct').length).toBe(reads);
     expect(writeOutcomes(id)).toEqual([]);
-    sfn.setFaults(undefined);
-    await finish(merged);
-    expect(fake.product(id)?.owner).toBe(ADMIN);
   });
 
-  test('Step Functions refusing the listing fails the deploy before any write, naming the permission', async () => {
+  test('a ledger table that goes away between onEvent and the write fails isComplete before it writes', async () => {
     const id = product();
     const merged = await planned(event('Create', { id, owner: ADMIN }));
-    sfn.setFaults({ share: 1, kinds: ['denied'] });
+    const lost = await loadHandler(services, { LEDGER_TABLE_NAME: 'NoSuchLedger' });
+    await expect(lost.isComplete(merged)).rejects.toThrow(
+      /Could not take the write lease in the provider's ledger table "NoSuchLedger": ResourceNotFoundException: .*Nothing was written to Service Catalog/,
+    );
+    expect(writeOutcomes(id)).toEqual([]);
+  });
+});
+
+describe("CloudFormation's status of a Create", () => {
+  test('refused (a permission the role lacks) fails the Create before its write, naming the permission', async () => {
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }));
+    cfn.fault = { code: 'AccessDenied', count: 1 };
     await expect(handler.isComplete(merged)).rejects.toThrow(
-      /Could not confirm that Step Functions lists this request's waiter execution before writing: AccessDeniedException.*Nothing was written.*states:ListExecutions/,
+      /Could not read CloudFormation's status of resource "PlatformOwnership" in stack "arn:aws:cloudformation:[^"]+": AccessDenied: .*nothing more was written.*cloudformation:DescribeStackResource/,
     );
     expect(writeOutcomes(id)).toEqual([]);
   });
 
-  test('a capture a minute after onEvent no longer waits for the listing', async () => {
+  test("an Update or a Delete does not ask: only a Create's rollback can bypass the handler", async () => {
     const id = product();
-    const e = event('Create', { id, owner: ADMIN });
-    const result = await handler.onEvent(e);
-    // No waiter execution was started: only the minute that has passed lets the write go ahead.
-    sfn.setFaults({ share: 1, kinds: ['denied'] });
-    await finish({ ...e, ...result, PlannedAt: Date.now() - 61_000 });
-    expect(fake.product(id)?.owner).toBe(ADMIN);
+    const physicalId = await created(id);
+    const before = cfn.calls.length;
+    await finish(await planned(event('Update', { id, owner: ALICE }, { physicalId, old: { id, owner: ADMIN } })));
+    await finish(await planned(event('Delete', { id, owner: ALICE }, { physicalId })));
+    expect(cfn.calls.length).toBe(before);
   });
 });
 
@@ -259,7 +275,7 @@ describe('timing from the provider', () => {
   let timed: typeof Handler;
   beforeAll(async () => {
     // A 1-minute totalTimeout with a 5 s queryInterval, and a 5 s fast path.
-    timed = await loadHandler(fake, sfn, { TOTAL_TIMEOUT_MS: '60000', QUERY_INTERVAL_MS: '5000', FAST_PATH_WINDOW_MS: '5000' });
+    timed = await loadHandler(services, { TOTAL_TIMEOUT_MS: '60000', QUERY_INTERVAL_MS: '5000', FAST_PATH_WINDOW_MS: '5000' });
   });
 
   test('a product busy until the waiter would give up fails with what it waited for, before the framework times out', async () => {
@@ -273,16 +289,6 @@ describe('timing from the provider', () => {
       /Gave up after the provider's totalTimeout \(1 min\) waiting for the product to accept the change .* on provisioned product pp-fault\d+ while setting OWNER=/,
     );
     fake.setBusy(id, 0);
-  });
-
-  test('giving up while Step Functions does not list the request says so', async () => {
-    const id = product();
-    const merged = await planned(event('Create', { id, owner: ADMIN }), timed);
-    sfn.setFaults({ share: 1, kinds: ['5xx'] });
-    await expect(timed.isComplete({ ...merged, PlannedAt: Date.now() - 55_000 })).rejects.toThrow(
-      /waiting for Step Functions to list this request's waiter execution, which must happen before the first write, on provisioned product/,
-    );
-    expect(writeOutcomes(id)).toEqual([]);
   });
 
   test('giving up on a record that still runs names it and its last status', async () => {

@@ -3,7 +3,7 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
-import { CREATE_FAILED_MARKER, type FakeServiceCatalog, type FakeStepFunctions } from '../../harness';
+import { CREATE_FAILED_MARKER, type FakeServiceCatalog } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 import { type HandlerRunner, type Props, event, runner, startWaiter, useHandlerUnderTest } from '../support/handler-events';
@@ -11,12 +11,11 @@ import { type HandlerRunner, type Props, event, runner, startWaiter, useHandlerU
 const CREATE_FAILED = CREATE_FAILED_MARKER;
 
 let fake: FakeServiceCatalog;
-let sfn: FakeStepFunctions;
 let handler: typeof Handler;
 let run: HandlerRunner;
 useHandlerUnderTest((under) => {
-  ({ fake, sfn, handler } = under);
-  run = runner(handler, sfn);
+  ({ fake, handler } = under);
+  run = runner(handler);
 });
 
 /** Adds a product to the fake; `launchRole: null` for a product without one. */
@@ -104,7 +103,7 @@ describe('Create', () => {
     const e = event('Create', { id, owner: ADMIN });
     const planned = await handler.onEvent(e);
     fake.setBusy(id, 60_000);
-    const merged = startWaiter(sfn, e, planned);
+    const merged = startWaiter(e, planned);
     expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
     const refused = writes(id, 'InvalidStateException').length;
     // Retried at most once per poll interval (10 ms) within the 300 ms window, never in a tight loop.
@@ -155,8 +154,8 @@ describe('Create', () => {
     const second = await handler.onEvent(e);
     expect(second).toEqual({ ...first, PlannedAt: expect.any(Number) as unknown });
     // Both planned changes reach isComplete (two waiters at worst): one write is applied.
-    await handler.isComplete(startWaiter(sfn, e, first));
-    await handler.isComplete(startWaiter(sfn, e, second));
+    await handler.isComplete(startWaiter(e, first));
+    await handler.isComplete(startWaiter(e, second));
     let done = false;
     for (let i = 0; i < 100 && !done; i++) done = (await handler.isComplete({ ...e, ...second })).IsComplete;
     expect(done).toBe(true);
@@ -165,7 +164,7 @@ describe('Create', () => {
   });
 });
 
-describe('duplicate deliveries of one request (design.md §4)', () => {
+describe('duplicate deliveries of one request (design.md §4a)', () => {
   test("a copy that reads after the first delivery wrote answers with the first delivery's physical id and true priors", async () => {
     const id = product('pp-dup-after');
     const e = event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B });
@@ -183,44 +182,9 @@ describe('duplicate deliveries of one request (design.md §4)', () => {
     const e = event('Create', { id, owner: ADMIN });
     fake.planNextRecord({ durationMs: 500 });
     const planned = await handler.onEvent(e);
-    await handler.isComplete(startWaiter(sfn, e, { ...planned, PlannedAt: Date.now() - 60_000 })); // writes, record still running
+    await handler.isComplete(startWaiter(e, { ...planned, PlannedAt: Date.now() - 60_000 })); // writes, record still running
     expect(fake.product(id)?.status).toBe('UNDER_CHANGE');
     expect(await handler.onEvent(e)).toEqual(expect.objectContaining({ PhysicalResourceId: planned.PhysicalResourceId }));
-  });
-
-  test("the write waits until Step Functions lists the request's execution, so that a copy can find it", async () => {
-    const id = product('pp-dup-lag');
-    sfn.listingLagMs = 150;
-    try {
-      const e = event('Create', { id, owner: ADMIN });
-      const started = Date.now();
-      await run(e);
-      const [write] = writes(id);
-      expect(write.at - started).toBeGreaterThanOrEqual(150);
-      expect(sfn.callsOf('ListExecutions').length).toBeGreaterThan(1);
-    } finally {
-      sfn.listingLagMs = 0;
-    }
-  });
-
-  test('a Create that cannot have followed a write makes no lookup in onEvent', async () => {
-    const id = product('pp-dup-none');
-    const before = sfn.callsOf('ListExecutions').length;
-    await handler.onEvent(event('Create', { id, owner: ADMIN }));
-    expect(sfn.callsOf('ListExecutions').length).toBe(before);
-  });
-
-  test('a lookup that fails fails the event and writes nothing, rather than guess the priors', async () => {
-    const id = product('pp-dup-fail', ADMIN); // already has the desired owner: a lookup is needed
-    sfn.setFaults({ share: 1, kinds: ['5xx'] });
-    try {
-      await expect(handler.onEvent(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }))).rejects.toThrow(
-        /Could not check whether an earlier delivery of this CloudFormation request already changed provisioned product pp-dup-fail.*Nothing was changed/,
-      );
-    } finally {
-      sfn.setFaults(undefined);
-    }
-    expect(writes(id)).toHaveLength(0);
   });
 });
 
@@ -374,7 +338,7 @@ describe('Delete', () => {
     const planned = await handler.onEvent(e);
     fake.planNextRecord({ durationMs: 400 });
     // The waiter gives up after one check: the record is still running, the product UNDER_CHANGE.
-    expect(await handler.isComplete({ ...e, ...planned, PlannedAt: 0 })).toEqual({ IsComplete: false });
+    expect(await handler.isComplete(startWaiter(e, { ...planned, PlannedAt: 0 }))).toEqual({ IsComplete: false });
     expect(fake.product(id)?.status).toBe('UNDER_CHANGE');
     await run(event('Delete', { id, owner: ADMIN }, { physicalId: planned.PhysicalResourceId }));
     expect(state(id).owner).toBe(ALICE);
@@ -410,7 +374,7 @@ describe('isComplete', () => {
     const e = event('Create', { id, owner: ADMIN });
     const planned = await handler.onEvent(e);
     fake.planNextRecord({ durationMs: 2_000 });
-    const result = await handler.isComplete(startWaiter(sfn, e, { ...planned, PlannedAt: Date.now() - 10_000 }));
+    const result = await handler.isComplete(startWaiter(e, { ...planned, PlannedAt: Date.now() - 10_000 }));
     expect(result).toEqual({ IsComplete: false });
     expect(writes(id)).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 /**
  * The ledger's pure decisions: which priors a capture records, how a physical id's priors stand against the ledger's, and which requests may still write.
  */
-import { checkPriors, createIsAwaited, priorsToRecord, resourceKey, supersededBy } from '../../lambda/ledger-rules';
+import { checkPriors, createStands, priorsToRecord, resourceKey, supersededBy } from '../../lambda/ledger-rules';
 import { ADMIN, ALICE, BOB, LAUNCH_A } from '../support/fixtures';
 
 const READ = { OWNER: ADMIN, LAUNCH_ROLE: LAUNCH_A };
@@ -56,10 +56,12 @@ describe('which request may still write', () => {
     });
   });
 
-  test('a Create is awaited only while CloudFormation shows it CREATE_IN_PROGRESS', () => {
-    expect(createIsAwaited('CREATE_IN_PROGRESS')).toBe(true);
-    for (const status of ['CREATE_FAILED', 'CREATE_COMPLETE', 'DELETE_COMPLETE', 'DELETE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', undefined]) {
-      expect(createIsAwaited(status)).toBe(false);
+  test("a Create's write stands while CloudFormation awaits it or took its success, not once it took a failure or deleted the resource", () => {
+    for (const status of ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']) {
+      expect(createStands(status)).toBe(true);
+    }
+    for (const status of ['CREATE_FAILED', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE', 'DELETE_FAILED', 'ROLLBACK_COMPLETE', undefined]) {
+      expect(createStands(status)).toBe(false);
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * The ledger against AWS's own DynamoDB Local: each request decided once however its deliveries
  * arrive (Powertools' idempotency records), and per resource the latest request and the priors its
- * first capture recorded. The handler does not use the ledger yet (issue 18 wires it in); these are
- * the behaviours it will rest on.
+ * first capture recorded, its one-time registrations and its write lease: the behaviours the
+ * handler rests on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LEDGER } from '../../lib/contract';
@@ -120,7 +120,7 @@ describe('each request is decided once', () => {
     const first = requests.decideOnce(event, context(), slow.decide);
     await sleep(100);
     const other = countingDecision();
-    await expect(requests.decideOnce(event, context(5_200), other.decide)).rejects.toThrow(
+    await expect(requests.decideOnce(event, context(300), other.decide)).rejects.toThrow(
       /Another delivery of this CloudFormation request was still deciding .* Nothing was written by this delivery/,
     );
     expect(other.runs()).toBe(0);
@@ -172,9 +172,41 @@ describe('what the ledger knows of a resource', () => {
   test("the first capture's priors stand: a later record for the same product changes nothing", async () => {
     await ledger.registerRequest(ref, 'r1', 'Create');
     await ledger.recordPriors(ref, 'pp-alpha', { owner: ALICE, launchRole: LAUNCH_A, requestId: 'r1' });
-    await ledger.recordPriors(ref, 'pp-alpha', { owner: 'arn:aws:iam::123456789012:role/Written', launchRole: '', requestId: 'r9' });
-    const resource = await ledger.registerRequest(ref, 'r2', 'Update');
+    const standing = await ledger.recordPriors(ref, 'pp-alpha', {
+      owner: 'arn:aws:iam::123456789012:role/Written',
+      launchRole: '',
+      requestId: 'r9',
+    });
+    expect(standing).toEqual({ owner: ALICE, launchRole: LAUNCH_A, requestId: 'r1' });
+    const { resource } = await ledger.registerRequest(ref, 'r2', 'Update');
     expect(resource.priors['pp-alpha']).toEqual({ owner: ALICE, launchRole: LAUNCH_A, requestId: 'r1' });
+  });
+
+  test('a request registers once: decided again after a later request registered, it does not become the latest again', async () => {
+    expect((await ledger.registerRequest(ref, 'r1', 'Create')).isLatest).toBe(true);
+    expect((await ledger.registerRequest(ref, 'r1', 'Create')).isLatest).toBe(true);
+    await ledger.registerRequest(ref, 'r2', 'Delete');
+    const again = await ledger.registerRequest(ref, 'r1', 'Create');
+    expect(again).toMatchObject({ isLatest: false, resource: { latestRequestId: 'r2', latestRequestType: 'Delete' } });
+  });
+
+  test('the write lease: taken only by the latest request, shared by its copies, and refused to others until given back or lapsed', async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toEqual({ kind: 'taken' });
+    await ledger.registerRequest(ref, 'r2', 'Update');
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({ kind: 'superseded' });
+    expect(await ledger.takeWriteLease(ref, 'r2', Date.now() + 60_000)).toMatchObject({
+      kind: 'held',
+      resource: { writer: { requestId: 'r1' } },
+    });
+    await ledger.releaseWriteLease(ref, 'r2'); // not its lease: nothing changes
+    expect((await ledger.readResource(ref)).writer?.requestId).toBe('r1');
+    await ledger.releaseWriteLease(ref, 'r1');
+    expect(await ledger.takeWriteLease(ref, 'r2', Date.now() - 1)).toEqual({ kind: 'taken' });
+    await ledger.registerRequest(ref, 'r3', 'Delete');
+    // r2's lease has lapsed: r3 takes it without waiting for a release.
+    expect(await ledger.takeWriteLease(ref, 'r3', Date.now() + 60_000)).toEqual({ kind: 'taken' });
   });
 
   test('a replacement keeps the priors of both products until the old one is deleted', async () => {
@@ -183,7 +215,10 @@ describe('what the ledger knows of a resource', () => {
     await ledger.registerRequest(ref, 'r2', 'Update');
     await ledger.recordPriors(ref, 'pp-beta', { owner: ALICE, launchRole: LAUNCH_A, requestId: 'r2' });
     expect(Object.keys((await ledger.readResource(ref)).priors).sort()).toEqual(['pp-alpha', 'pp-beta']);
-    await ledger.forgetPriors(ref, 'pp-alpha');
+    await ledger.forgetPriors(ref, 'pp-alpha', 'r1'); // the cleanup Delete of a request a later one superseded: kept
+    expect(Object.keys((await ledger.readResource(ref)).priors).sort()).toEqual(['pp-alpha', 'pp-beta']);
+    await ledger.registerRequest(ref, 'r3', 'Delete');
+    await ledger.forgetPriors(ref, 'pp-alpha', 'r3');
     expect(Object.keys((await ledger.readResource(ref)).priors)).toEqual(['pp-beta']);
   });
 
@@ -193,6 +228,6 @@ describe('what the ledger knows of a resource', () => {
       latestRequestType: undefined,
       priors: {},
     });
-    await expect(ledger.forgetPriors({ stackId: STACK_ID, logicalResourceId: 'Never' }, 'pp-alpha')).resolves.toBeUndefined();
+    await expect(ledger.forgetPriors({ stackId: STACK_ID, logicalResourceId: 'Never' }, 'pp-alpha', 'r1')).resolves.toBeUndefined();
   });
 });

@@ -21,7 +21,6 @@ const change = (purpose: PlannedChange['Purpose']): PlannedChange => ({
   IdempotencyToken: 't',
   Purpose: purpose,
   Priors: { OWNER: 'arn:aws:iam::123456789012:user/alice', LAUNCH_ROLE: '' },
-  CapturesPriors: false,
 });
 
 test('a failed record message carries every code and description, and the record id', () => {

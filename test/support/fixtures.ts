@@ -2,7 +2,7 @@
  * Principals and products the tests share: one account, a few owners and launch roles, and the
  * two-product fake Service Catalog the end-to-end tests start for each test.
  */
-import { DynamoDBLocal, FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { DynamoDBLocal, FakeCloudFormation, FakeServiceCatalog } from '../../harness';
 
 export const ACCOUNT = '123456789012';
 /** The original owners of the test products. */
@@ -44,25 +44,36 @@ export function useTwoProductFake(recordDurationMs = 10): () => FakeServiceCatal
 }
 
 /**
- * Starts one fake Step Functions for the test file (the lifecycle driver has it serve its own
- * waiter's executions), checks after each test that no malformed call reached it, and closes it
- * after the file. Returns a getter for it.
+ * Starts one fake CloudFormation for the test file (each lifecycle driver has it answer for its own
+ * stack), checks after each test that no malformed call reached it, and closes it after the file.
+ * Returns a getter for it.
  */
-export function useFakeStepFunctions(): () => FakeStepFunctions {
-  let sfn: FakeStepFunctions | undefined;
+export function useFakeCloudFormation(): () => FakeCloudFormation {
+  let cfn: FakeCloudFormation | undefined;
   beforeAll(async () => {
-    sfn = await FakeStepFunctions.start();
+    cfn = await FakeCloudFormation.start();
   });
   afterEach(() => {
-    expect(sfn?.violations).toEqual([]);
+    expect(cfn?.violations).toEqual([]);
   });
   afterAll(async () => {
-    await sfn?.close();
+    await cfn?.close();
   });
   return () => {
-    if (!sfn) throw new Error('the fake Step Functions runs only inside a test');
-    return sfn;
+    if (!cfn) throw new Error('the fake CloudFormation runs only inside a test');
+    return cfn;
   };
+}
+
+/**
+ * What a lifecycle driver needs besides the fake Service Catalog, for the whole test file: AWS's own
+ * DynamoDB Local for the ledger (each driver creates its stack's table) and the fake CloudFormation.
+ * Returns a getter for the driver options.
+ */
+export function useLedgerServices(): () => { dynamodb: DynamoDBLocal; cloudFormation: FakeCloudFormation } {
+  const dynamodb = useDynamoDBLocal();
+  const cloudFormation = useFakeCloudFormation();
+  return () => ({ dynamodb: dynamodb(), cloudFormation: cloudFormation() });
 }
 
 /**

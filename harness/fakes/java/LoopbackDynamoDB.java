@@ -1,4 +1,4 @@
-// Starts AWS's DynamoDB Local (in memory, telemetry off) listening on 127.0.0.1 only, on a port the
+// Starts AWS's DynamoDB Local (in memory, one database whatever the credentials and region, telemetry off) listening on 127.0.0.1 only, on a port the
 // system picks, and prints "LISTENING <port>". DynamoDB Local has no option for the address it binds
 // (it listens on every interface), so this sets the host of its Jetty connector before it starts.
 // It stops when its standard input closes: when the Node.js process that started it exits, however.
@@ -13,7 +13,7 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 public class LoopbackDynamoDB {
   public static void main(String[] args) throws Exception {
     DynamoDBProxyServer proxy =
-        ServerRunner.createServerFromCommandLineArgs(new String[] {"-inMemory", "-disableTelemetry", "-port", "8000"});
+        ServerRunner.createServerFromCommandLineArgs(new String[] {"-inMemory", "-sharedDb", "-disableTelemetry", "-port", "8000"});
     Field field = DynamoDBProxyServer.class.getDeclaredField("server");
     field.setAccessible(true);
     Server server = (Server) field.get(proxy);
