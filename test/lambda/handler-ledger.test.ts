@@ -5,6 +5,8 @@
  * nothing changed; the priors come from the ledger and a physical id that disagrees is refused; a
  * resource created before the ledger existed still updates and deletes correctly.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBLocal, FakeServiceCatalog } from '../../harness';
@@ -24,9 +26,11 @@ import {
   startWaiter,
   useHandlerUnderTest,
 } from '../support/handler-events';
-import preLedger from '../fixtures/pre-ledger-physical-ids.json';
 
 const MALLORY = `arn:aws:iam::${ACCOUNT}:role/Mallory`;
+const preLedger = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'pre-ledger-physical-ids.json'), 'utf8')) as {
+  ids: ReadonlyArray<{ fields: PhysicalIdFields; physicalId: string }>;
+};
 
 let fake: FakeServiceCatalog;
 let dynamodb: DynamoDBLocal;
@@ -221,7 +225,7 @@ describe("the priors come from the ledger, and a physical id that disagrees with
 });
 
 describe('a resource created before the ledger existed (physical ids from the release before it)', () => {
-  const fixtures = preLedger.ids as ReadonlyArray<{ fields: PhysicalIdFields; physicalId: string }>;
+  const fixtures = preLedger.ids;
 
   test('the fixtures are what this release encodes too', () => {
     for (const f of fixtures) expect(encodePhysicalId(f.fields)).toBe(f.physicalId);
