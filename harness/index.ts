@@ -3,7 +3,7 @@
  * template/ reads a synthesized stack (intrinsics, assembly, and the provider options it adds);
  * runtimes/ emulates Lambda and Step Functions (lambda-container, lambda-service, waiter) and runs
  * the CDK provider framework on them (provider-framework); cloudformation/ plays CloudFormation
- * (custom-resource-requests, lifecycle-driver); fakes/ are the Service Catalog and Step Functions
+ * (custom-resource-requests, lifecycle-driver); fakes/ are the Service Catalog
  * the handler talks to, over AWS JSON on 127.0.0.1, the CloudFormation call it makes
  * (fake-cloudformation), and AWS's own DynamoDB Local for the provider's ledger (dynamodb-local).
  */
@@ -21,7 +21,6 @@ export type {
 export * from './fakes/dynamodb-local';
 export * from './fakes/fake-cloudformation';
 export * from './fakes/fake-service-catalog';
-export * from './fakes/fake-step-functions';
 export * from './fakes/local-services';
 export * from './template/provider-options';
 export type { LogLine } from './runtimes/lambda-container';

