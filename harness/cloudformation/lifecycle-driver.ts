@@ -37,6 +37,7 @@ import {
   type CfnResponse,
   CustomResourceRequests,
   type EventResult,
+  type LateCopy,
   type Redelivery,
   type RequestPhase,
 } from './custom-resource-requests';
@@ -149,6 +150,8 @@ export class LifecycleDriver {
   readonly history: EventResult[] = [];
   /** Responses that arrived after CloudFormation had stopped waiting for their request. */
   readonly lateResponses: CfnResponse[];
+  /** Copies delivered at a late moment (see {@link Redelivery}), in delivery order. */
+  readonly lateCopies: readonly LateCopy[];
   /**
    * Called before every request CloudFormation sends (follow-ups included), e.g. to change the
    * fake's faults for one phase of a deployment.
@@ -198,6 +201,7 @@ export class LifecycleDriver {
     this.logs = this.provider.logs;
     this.invocations = this.provider.invocations;
     this.lateResponses = this.requests.lateResponses;
+    this.lateCopies = this.requests.lateCopies;
   }
 
   /** Synthesizes `build` and drives its custom resource. */
@@ -371,9 +375,9 @@ export class LifecycleDriver {
     return this.step(result, [], 'DELETE_FAILED');
   }
 
-  /** Waits for every execution still running (redeliveries included). */
+  /** Delivers the copies still held for a late moment, then waits for every execution still running (redeliveries included). */
   settle(): Promise<void> {
-    return this.provider.settle();
+    return this.requests.settle();
   }
 
   private async rollbackUpdate(
