@@ -1,10 +1,21 @@
 /**
  * Randomized lifecycles (fast-check): random sequences of Create / Update (owner, launch role,
  * dropped key, added key, replacement) with faults (throttling, 5xx and dropped connections on a
- * share of calls, failed records, a busy product, the handler's invoke call failing, one request
- * delivered to the provider framework again at a random moment, another resource failing the
- * stack, and forged, garbled or cross-product physical ids sent in Deletes and Updates), each
- * ending with a successful Delete.
+ * share of calls, failed records, a busy product, the handler's invoke call failing, a request
+ * delivered to the provider framework again, another resource failing the stack, and forged,
+ * garbled or cross-product physical ids sent in Deletes and Updates), each ending with a
+ * successful Delete.
+ *
+ * The copies of a request arrive at any moment (issue 18): at once, while its first waiter runs,
+ * after its answer, and late, when CloudFormation has stopped waiting for it: just before or just
+ * after the resource's next request reaches the provider (a follow-up, a forged request or the next
+ * step), or after a Delete of the resource succeeded (the rollback of a failed Create, the cleanup
+ * of a replacement, the stack's final Delete), or, when that moment never comes, at the very end.
+ * Copies of requests answered FAILED included. And the fake Service Catalog forgets idempotency
+ * tokens, per sequence: never, at once, or after a few hundred ms of its own (unscaled) time, that
+ * is a few minutes of the real service's at TIME_SCALE: a repeated token is then a new write, so
+ * the invariant holds only if no delivery writes what it must not, not because Service Catalog
+ * answered a repeat with its first record.
  *
  * Invariant: afterwards every product has exactly the owner and launch role it started with, or,
  * where the launch role could not be restored because the product had none, the handler said so
@@ -120,6 +131,8 @@ interface StepSpec {
 interface SequenceSpec {
   readonly start: readonly { readonly owner: 0 | 1; readonly hasRole: boolean }[];
   readonly recordMs: number;
+  /** How long the fake remembers an IdempotencyToken (its own ms, not scaled); undefined: for ever. */
+  readonly tokenMemoryMs?: number;
   readonly steps: readonly StepSpec[];
   readonly finalFaults: readonly Fault[];
 }
@@ -148,6 +161,33 @@ const apiFaultArb: fc.Arbitrary<Fault> = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
 });
 
+/**
+ * A copy of the request reaches the framework's onEvent: at once, while the first waiter writes or
+ * waits, after its record, after its answer; or late, once CloudFormation stopped waiting for it
+ * (around the resource's next request, after a successful Delete); as a retry after a crash (only
+ * when the first had started the waiter) or as a plain at-least-once duplicate.
+ */
+const redeliverArb: fc.Arbitrary<Fault> = fc
+  .record({
+    when: fc.oneof(
+      { weight: 2, arbitrary: fc.constant('after-start' as const) },
+      { weight: 1, arbitrary: fc.constant('after-response' as const) },
+      { weight: 2, arbitrary: fc.constant('after-next-request' as const) },
+      { weight: 2, arbitrary: fc.constant('after-stack-delete' as const) },
+    ),
+    nextRequest: fc.constantFrom<'after-its-first-delivery' | 'before-its-first-delivery'>(
+      'after-its-first-delivery',
+      'before-its-first-delivery',
+    ),
+    afterMs: fc.constantFrom(0, 500, 2_000, 20_000, 60_000),
+    times: fc.constantFrom(1, 1, 2),
+    condition: fc.constantFrom<'always' | 'waiter-started'>('always', 'waiter-started'),
+  })
+  .map<Fault>(({ nextRequest, ...r }) => ({
+    kind: 'redeliver',
+    redeliver: r.when === 'after-next-request' ? { ...r, nextRequest } : r,
+  }));
+
 const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 4, arbitrary: apiFaultArb },
   { weight: 2, arbitrary: fc.constant<Fault>({ kind: 'record-fails' }) },
@@ -163,20 +203,7 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
       })
       .map<Fault>((plan) => ({ kind: 'crash', plan })),
   },
-  {
-    weight: 3,
-    arbitrary: fc
-      .record({
-        // A copy of the request reaches the framework's onEvent: at once, while the first waiter
-        // writes or waits, after its record, after its answer; as a retry after a crash (only when
-        // the first had started the waiter) or as a plain at-least-once duplicate.
-        when: fc.constantFrom<'after-start' | 'after-response'>('after-start', 'after-start', 'after-response'),
-        afterMs: fc.constantFrom(0, 500, 2_000, 20_000, 60_000),
-        times: fc.constantFrom(1, 1, 2),
-        condition: fc.constantFrom<'always' | 'waiter-started'>('always', 'waiter-started'),
-      })
-      .map<Fault>((r) => ({ kind: 'redeliver', redeliver: r })),
-  },
+  { weight: 4, arbitrary: redeliverArb },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'stack-fails-after' }) },
   {
     weight: 2,
@@ -197,10 +224,17 @@ const sequenceArb: fc.Arbitrary<SequenceSpec> = fc.record({
     fc.record({ owner: fc.constantFrom<0 | 1>(0, 1), hasRole: fc.boolean() }),
   ),
   recordMs: fc.integer({ min: 1, max: 8 }),
+  // For ever, at once, or for 50–400 ms of the fake's time (25–200 s of the real service's at TIME_SCALE).
+  tokenMemoryMs: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constant(0) },
+    { weight: 2, arbitrary: fc.integer({ min: 50, max: 400 }) },
+  ),
   steps: fc.array(fc.record({ target: targetArb, faults: faultsArb }), { minLength: 1, maxLength: 5 }),
   finalFaults: fc.oneof(
     { weight: 2, arbitrary: fc.constant<Fault[]>([]) },
     { weight: 1, arbitrary: fc.array(apiFaultArb, { maxLength: 1 }) },
+    { weight: 1, arbitrary: fc.tuple(redeliverArb) },
   ),
 });
 
@@ -249,10 +283,14 @@ interface Stats {
   restoreTimedOut: number;
   wrongWrites: number;
   changedByLateCopy: number;
+  /** Copies delivered once CloudFormation had stopped waiting, by what let them go. */
+  lateCopies: Record<'after-next-request' | 'after-stack-delete' | 'at-settle', number>;
+  sequencesWithALateCopy: number;
   /** Writes applied (records SUCCEEDED) that a late copy made, final or not. */
   writesByLateCopies: number;
   /** Writes applied that neither their token nor the time of the call tie to one request. */
   unattributedWrites: number;
+  tokenMemory: Record<'for ever' | '0 ms' | '50-400 ms', number>;
   forgedAnsweredWithoutWrite: number;
   orphans: number;
   ms: number;
@@ -283,8 +321,11 @@ const stats: Stats = {
   restoreTimedOut: 0,
   wrongWrites: 0,
   changedByLateCopy: 0,
+  lateCopies: { 'after-next-request': 0, 'after-stack-delete': 0, 'at-settle': 0 },
+  sequencesWithALateCopy: 0,
   writesByLateCopies: 0,
   unattributedWrites: 0,
+  tokenMemory: { 'for ever': 0, '0 ms': 0, '50-400 ms': 0 },
   forgedAnsweredWithoutWrite: 0,
   orphans: 0,
   ms: 0,
@@ -310,7 +351,7 @@ interface Outcome {
 
 async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outcome> {
   const started = Date.now();
-  const fake = await FakeServiceCatalog.start({ recordDurationMs: spec.recordMs, account: ACCOUNT });
+  const fake = await FakeServiceCatalog.start({ recordDurationMs: spec.recordMs, account: ACCOUNT, tokenMemoryMs: spec.tokenMemoryMs });
   const sfn = await FakeStepFunctions.start();
   const log: string[] = [];
   try {
@@ -427,8 +468,8 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
     // The end: a successful Delete (retried without faults, as an operator would).
     await recover();
     for (let attempt = 0; attempt < 6 && driver.physicalId !== undefined; attempt++) {
-      if (attempt === 0) apply(spec.finalFaults);
-      const deleted = await driver.delete();
+      const redeliver = attempt === 0 ? apply(spec.finalFaults).redeliver : undefined;
+      const deleted = await driver.delete({ redeliver });
       fake.setFaults(undefined);
       record(`delete${attempt > 0 ? ' (retry)' : ''} faults=${attempt === 0 ? JSON.stringify(spec.finalFaults) : '[]'}`, deleted);
     }
@@ -556,8 +597,11 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       for (const [kind, n] of Object.entries(fake.faultsInjected)) stats.faults[kind] += n;
       stats.faults['invoke-crash'] += driver.invocations.filter((i) => i.outcome.startsWith('crashed')).length;
       stats.faults.redelivery += driver.history.reduce((n, h) => n + h.deliveries - 1, 0) + driver.lateCopies.length;
+      for (const c of driver.lateCopies) stats.lateCopies[c.releasedBy === 'settle' ? 'at-settle' : c.when]++;
+      if (driver.lateCopies.length > 0) stats.sequencesWithALateCopy++;
       stats.writesByLateCopies += writesByLateCopies;
       stats.unattributedWrites += unattributedWrites;
+      stats.tokenMemory[spec.tokenMemoryMs === undefined ? 'for ever' : spec.tokenMemoryMs === 0 ? '0 ms' : '50-400 ms']++;
       stats.priorsLost += priorsLost;
       stats.launchRoleNotRestorableSaidSo += saidSo;
       stats.restoreFailedReported += restoreFailedReported;
@@ -681,8 +725,11 @@ test(
         forgedIdsAnsweredWithoutWrite: stats.forgedAnsweredWithoutWrite,
         wrongWrites: stats.wrongWrites,
         changedByLateCopy: stats.changedByLateCopy,
+        lateCopiesDelivered: stats.lateCopies,
+        sequencesWithALateCopy: stats.sequencesWithALateCopy,
         writesByLateCopies: stats.writesByLateCopies,
         unattributedWrites: stats.unattributedWrites,
+        tokenMemory: stats.tokenMemory,
         synthMs,
         wallMs: Date.now() - t0,
       };
@@ -697,6 +744,8 @@ test(
     expect(stats.changedByLateCopy).toBe(0);
     expect(stats.faults.forged).toBeGreaterThan(0);
     expect(stats.faults.redelivery).toBeGreaterThan(0);
+    expect(stats.lateCopies['after-next-request']).toBeGreaterThan(0);
+    expect(stats.lateCopies['after-stack-delete']).toBeGreaterThan(0);
   },
   Math.max(900_000, RUNS * 600),
 );
