@@ -15,7 +15,9 @@ export type {
   CfnRequestView,
   CfnResponse,
   EventResult,
+  LateCopy,
   Redelivery,
+  RedeliveryMoment,
   RequestPhase,
 } from './cloudformation/custom-resource-requests';
 export * from './fakes/dynamodb-local';

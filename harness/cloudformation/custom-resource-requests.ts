@@ -4,6 +4,12 @@
  * function (and, when asked, redeliveries of the same event), the wait of up to an hour for the
  * response, and the response PUT to the URL, checked against it. What the provider did for the
  * request meanwhile (user handler invocations, waiter attempts) is counted with it.
+ *
+ * A copy of an event can also be held back and delivered late, when CloudFormation has long
+ * stopped waiting for it: right around the resource's next request, or after a Delete of the
+ * resource (see {@link Redelivery}). Such a copy is the original payload (same RequestId, same
+ * ResponseURL); its responses land in `lateResponses`, and {@link CustomResourceRequests.settle}
+ * delivers whatever is still held before it waits for the provider.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +54,8 @@ export interface EventResult {
   readonly Reason: string;
   readonly PhysicalResourceId: string;
   readonly Data?: Record<string, string>;
+  /** When CloudFormation sent the request (epoch ms), before any delivery. */
+  readonly sentAt: number;
   /** Time from sending the request to the first response (ms). */
   readonly responseMs: number;
   /** Time until every execution the request started had finished (ms). */
@@ -64,15 +72,34 @@ export interface EventResult {
   readonly deliveries: number;
 }
 
+/** When an extra copy of a CloudFormation event reaches the framework's onEvent; see {@link Redelivery.when}. */
+export type RedeliveryMoment = 'after-start' | 'after-response' | 'after-next-request' | 'after-stack-delete';
+
 /** Extra deliveries of one CloudFormation event, as when Lambda retries the framework's async invocation. */
 export interface Redelivery {
   /** How many extra deliveries (default 1). */
   readonly times?: number;
   /**
-   * 'after-start': as soon as the framework's onEvent has returned (the first waiter still runs);
+   * 'after-start' (default): as soon as the framework's onEvent has returned (the first waiter still runs);
    * 'after-response': after CloudFormation received the first response.
+   *
+   * The late moments hold the copies back until CloudFormation has stopped waiting for the request
+   * (every execution it started has finished), so that every response they cause is late:
+   * 'after-next-request': when the resource's next request is sent (any request of the same
+   * LogicalResourceId, follow-ups and hand-sent ones included), just after or just before that
+   * request's first delivery (see {@link nextRequest});
+   * 'after-stack-delete': when a later Delete of the resource has been answered SUCCESS (the
+   * resource, or the physical resource, is gone), right after that answer arrived.
+   * A copy whose moment never comes is delivered by {@link CustomResourceRequests.settle}.
    */
-  readonly when?: 'after-start' | 'after-response';
+  readonly when?: RedeliveryMoment;
+  /**
+   * 'after-next-request' only: 'after-its-first-delivery' (default) delivers the held copies once
+   * the next request's first delivery has been made (its onEvent has returned, its waiter runs);
+   * 'before-its-first-delivery' delivers them after CloudFormation sent the next request but before
+   * that request reaches the provider.
+   */
+  readonly nextRequest?: 'after-its-first-delivery' | 'before-its-first-delivery';
   /** Further delay before each extra delivery, in real-world ms (scaled by timeScale; Lambda's first async retry comes after about 60 000). Default 0. */
   readonly afterMs?: number;
   /**
@@ -81,6 +108,25 @@ export interface Redelivery {
    * (Lambda retries only an invocation that failed; one that answered FAILED itself returned normally).
    */
   readonly condition?: 'always' | 'waiter-started';
+}
+
+/** A copy of an event delivered after CloudFormation had stopped waiting for its request. */
+export interface LateCopy {
+  readonly requestId: string;
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  readonly when: 'after-next-request' | 'after-stack-delete';
+  /** What let it go: the RequestId of the request that released it, or 'settle' when its moment never came. */
+  readonly releasedBy: string;
+  /** When it was handed to the provider (epoch ms). */
+  readonly deliveredAt: number;
+}
+
+/** Copies held back for a late moment. */
+interface HeldCopy {
+  readonly view: CfnRequestView;
+  readonly payload: string;
+  readonly redeliver: Redelivery;
+  readonly when: LateCopy['when'];
 }
 
 interface PendingRequest {
@@ -122,7 +168,11 @@ export interface CustomResourceRequestsOptions {
 export class CustomResourceRequests {
   /** Responses that arrived after CloudFormation had stopped waiting for their request. */
   readonly lateResponses: CfnResponse[] = [];
+  /** Every copy delivered at a late moment, in delivery order. */
+  readonly lateCopies: LateCopy[] = [];
   private readonly pending = new Map<string, PendingRequest>();
+  /** Copies waiting for their moment, in the order their requests were sent. */
+  private held: HeldCopy[] = [];
   private readonly secrets: string[] = [];
   /** CloudFormation's status of the resource, as DescribeStackResource reports it (undefined: the stack has no such resource). */
   private status?: string;
@@ -174,16 +224,40 @@ export class CustomResourceRequests {
     this.options.onRequest?.(view, phase);
     const started = Date.now();
     const payload = JSON.stringify(event);
+    const lateMoment = redeliver?.when === 'after-next-request' || redeliver?.when === 'after-stack-delete' ? redeliver.when : undefined;
 
-    const deliveries = 1 + (redeliver ? (redeliver.times ?? 1) : 0);
-    for (let i = 0; i < deliveries; i++) {
-      if (i > 0 && redeliver?.when === 'after-response') {
+    // The resource's next request: copies held for it arrive just before or just after its first delivery.
+    const next = this.take(
+      (h) => h.when === 'after-next-request' && h.view.LogicalResourceId === view.LogicalResourceId && h.view.RequestId !== requestId,
+    );
+    await this.release(
+      next.filter((h) => h.redeliver.nextRequest === 'before-its-first-delivery'),
+      requestId,
+    );
+    await this.options.deliver(payload, () => pending.deliveries++);
+    await this.release(
+      next.filter((h) => h.redeliver.nextRequest !== 'before-its-first-delivery'),
+      requestId,
+    );
+
+    const deliveries = 1 + (redeliver && !lateMoment ? (redeliver.times ?? 1) : 0);
+    for (let i = 1; i < deliveries; i++) {
+      if (redeliver?.when === 'after-response') {
         await Promise.race([pending.firstResponse, this.options.settle()]);
       }
-      if (i > 0 && redeliver?.condition === 'waiter-started' && pending.executions === 0) break;
-      if (i > 0 && redeliver?.afterMs) await sleep(this.options.scaled(redeliver.afterMs));
+      if (redeliver?.condition === 'waiter-started' && pending.executions === 0) break;
+      if (redeliver?.afterMs) await sleep(this.options.scaled(redeliver.afterMs));
       await this.options.deliver(payload, () => pending.deliveries++);
     }
+
+    // A Delete of the resource answered SUCCESS lets the copies held for it go, right after the answer.
+    const heldForDelete = (h: HeldCopy): boolean =>
+      h.when === 'after-stack-delete' && h.view.LogicalResourceId === view.LogicalResourceId && h.view.RequestId !== requestId;
+    if (view.RequestType === 'Delete' && this.held.some(heldForDelete)) {
+      await Promise.race([pending.firstResponse, this.options.settle()]);
+      if (pending.responses[0]?.Status === 'SUCCESS') await this.release(this.take(heldForDelete), requestId);
+    }
+
     const timeout = this.options.scaled(CFN_RESPONSE_TIMEOUT_MS);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -197,6 +271,10 @@ export class CustomResourceRequests {
     this.pending.delete(requestId);
     // No response within the hour: CloudFormation fails the request.
     if (pending.responses.length === 0) this.answered(view, 'FAILED');
+    // CloudFormation no longer waits for this request: from now on every copy of it is late.
+    if (redeliver && lateMoment && !(redeliver.condition === 'waiter-started' && pending.executions === 0)) {
+      this.held.push({ view, payload, redeliver, when: lateMoment });
+    }
 
     const first = pending.responses[0];
     const result: EventResult = {
@@ -207,6 +285,7 @@ export class CustomResourceRequests {
       Reason: first?.Reason ?? 'Failed to receive a response from the custom resource (CloudFormation gives up after 1 hour)',
       PhysicalResourceId: first?.PhysicalResourceId ?? view.PhysicalResourceId ?? '',
       ...(first?.Data ? { Data: first.Data } : {}),
+      sentAt: started,
       responseMs: first ? first.at - started : settledMs,
       settledMs,
       responses: pending.responses,
@@ -231,6 +310,49 @@ export class CustomResourceRequests {
    */
   get resourceStatus(): string | undefined {
     return this.status;
+  }
+
+  /**
+   * Delivers every copy still held (their moment never came: no next request, no Delete answered
+   * SUCCESS), then waits until everything the provider started has finished, theirs included.
+   */
+  async settle(): Promise<void> {
+    while (this.held.length > 0)
+      await this.release(
+        this.take(() => true),
+        'settle',
+      );
+    await this.options.settle();
+  }
+
+  /** Copies still held back for a late moment. */
+  get heldCopies(): number {
+    return this.held.reduce((n, h) => n + (h.redeliver.times ?? 1), 0);
+  }
+
+  /** Removes and returns the held copies that `match`, in the order they were held. */
+  private take(match: (h: HeldCopy) => boolean): HeldCopy[] {
+    const taken = this.held.filter(match);
+    this.held = this.held.filter((h) => !match(h));
+    return taken;
+  }
+
+  /** Delivers held copies one after another (each `times`, each after its `afterMs`), as a late async invocation. */
+  private async release(copies: readonly HeldCopy[], releasedBy: string): Promise<void> {
+    for (const copy of copies) {
+      for (let i = 0; i < (copy.redeliver.times ?? 1); i++) {
+        if (copy.redeliver.afterMs) await sleep(this.options.scaled(copy.redeliver.afterMs));
+        this.lateCopies.push({
+          requestId: copy.view.RequestId,
+          requestType: copy.view.RequestType,
+          when: copy.when,
+          releasedBy,
+          deliveredAt: Date.now(),
+        });
+        // Its attempts count nowhere: CloudFormation's result for the request is final already.
+        await this.options.deliver(copy.payload, () => undefined);
+      }
+    }
   }
 
   /** What the provider did for a request CloudFormation is waiting on. */

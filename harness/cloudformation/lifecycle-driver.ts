@@ -41,6 +41,7 @@ import {
   type CfnResponse,
   CustomResourceRequests,
   type EventResult,
+  type LateCopy,
   type Redelivery,
   type RequestPhase,
 } from './custom-resource-requests';
@@ -163,6 +164,8 @@ export class LifecycleDriver {
   readonly history: EventResult[] = [];
   /** Responses that arrived after CloudFormation had stopped waiting for their request. */
   readonly lateResponses: CfnResponse[];
+  /** Copies delivered at a late moment (see {@link Redelivery}), in delivery order. */
+  readonly lateCopies: readonly LateCopy[];
   /**
    * Called before every request CloudFormation sends (follow-ups included), e.g. to change the
    * fake's faults for one phase of a deployment.
@@ -223,6 +226,7 @@ export class LifecycleDriver {
     this.logs = this.provider.logs;
     this.invocations = this.provider.invocations;
     this.lateResponses = this.requests.lateResponses;
+    this.lateCopies = this.requests.lateCopies;
   }
 
   /** Synthesizes `build` and drives its custom resource. */
@@ -406,9 +410,9 @@ export class LifecycleDriver {
     return this.step(result, [], 'DELETE_FAILED');
   }
 
-  /** Waits for every execution still running (redeliveries included). */
+  /** Delivers the copies still held for a late moment, then waits for every execution still running (redeliveries included). */
   settle(): Promise<void> {
-    return this.provider.settle();
+    return this.requests.settle();
   }
 
   private async rollbackUpdate(
@@ -477,7 +481,7 @@ export class LifecycleDriver {
     if (!dynamodb || !cloudFormation) {
       return Promise.reject(
         new Error(
-          'harness: the driver needs `dynamodb` (a DynamoDBLocal) and `cloudFormation` (a FakeCloudFormation) to send events: the handlers keep their ledger in one and ask the other for the resource\'s status',
+          "harness: the driver needs `dynamodb` (a DynamoDBLocal) and `cloudFormation` (a FakeCloudFormation) to send events: the handlers keep their ledger in one and ask the other for the resource's status",
         ),
       );
     }
@@ -502,7 +506,8 @@ export class LifecycleDriver {
 /** The ledger table the template declares: its logical id, partition key and time-to-live attribute. */
 function ledgerTableOf(model: StackModel): { logicalId: string; partitionKey: string; timeToLiveAttribute?: string } {
   const tables = Object.entries(model.template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
-  if (tables.length !== 1) throw new Error(`harness: the stack has ${tables.length} AWS::DynamoDB::Table resources; the provider declares one ledger`);
+  if (tables.length !== 1)
+    throw new Error(`harness: the stack has ${tables.length} AWS::DynamoDB::Table resources; the provider declares one ledger`);
   const [logicalId, resource] = tables[0];
   const props = (resource.Properties ?? {}) as {
     KeySchema?: Array<{ AttributeName: string; KeyType: string }>;
@@ -511,5 +516,9 @@ function ledgerTableOf(model: StackModel): { logicalId: string; partitionKey: st
   const hash = props.KeySchema?.find((k) => k.KeyType === 'HASH');
   if (!hash) throw new Error(`harness: ${logicalId} has no partition key`);
   const ttl = props.TimeToLiveSpecification;
-  return { logicalId, partitionKey: hash.AttributeName, ...(ttl?.Enabled && ttl.AttributeName ? { timeToLiveAttribute: ttl.AttributeName } : {}) };
+  return {
+    logicalId,
+    partitionKey: hash.AttributeName,
+    ...(ttl?.Enabled && ttl.AttributeName ? { timeToLiveAttribute: ttl.AttributeName } : {}),
+  };
 }

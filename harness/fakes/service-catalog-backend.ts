@@ -13,6 +13,11 @@
  * - A FAILED record leaves the product AVAILABLE (not TAINTED) and the old values in place.
  * - An IdempotencyToken reused with different parameters is answered with
  *   InvalidParametersException and recorded as a violation (a client bug).
+ * - How long the service remembers an IdempotencyToken is not documented. The fake remembers every
+ *   token for ever unless `tokenMemoryMs` says otherwise: from that long after a token's record was
+ *   created, the token is forgotten, and a call with it (repeated, or with other parameters: no
+ *   violation then) is a new call that makes a new record and writes again. Client code must not
+ *   rely on a repeated token being answered with the first record.
  * - Search understands one query: a single `id:<pp-id>` term in `Filters.SearchQuery` (or no
  *   term at all). Any other query (another field, free text, several terms) lists nothing, never
  *   "everything": a client that relied on a query the fake cannot answer would otherwise pass here
@@ -80,6 +85,11 @@ export interface FakeServiceCatalogOptions {
   recordDurationMs?: number;
   /** Default account of products; default '123456789012'. */
   account?: string;
+  /**
+   * How long (ms, from its record's creation) an IdempotencyToken is remembered; default for ever.
+   * 0 forgets every token at once: each call makes a new record. See the module comment.
+   */
+  tokenMemoryMs?: number;
 }
 
 /** Snapshot of a product as seen by tests. */
@@ -101,6 +111,8 @@ export interface FakeRecordView {
   properties: Record<string, string>;
   idempotencyToken: string;
   recordErrors: { Code: string; Description: string }[];
+  /** When the write call made it (epoch ms). */
+  createdAt: number;
 }
 
 const REGION = 'us-east-1';
@@ -166,6 +178,7 @@ function arnAccount(re: RegExp, arn: string): string | undefined {
 export class ServiceCatalogBackend {
   private readonly recordDurationMs: number;
   private readonly account: string;
+  private readonly tokenMemoryMs: number;
   private readonly products = new Map<string, ProductState>();
   private readonly records = new Map<string, RecordState>();
   private readonly recordsByToken = new Map<string, RecordState>();
@@ -176,6 +189,7 @@ export class ServiceCatalogBackend {
   constructor(options: FakeServiceCatalogOptions) {
     this.recordDurationMs = options.recordDurationMs ?? 50;
     this.account = options.account ?? '123456789012';
+    this.tokenMemoryMs = options.tokenMemoryMs ?? Infinity;
   }
 
   /** Adds a provisioned product (throws if the id already exists). */
@@ -212,7 +226,18 @@ export class ServiceCatalogBackend {
   record(id: string): FakeRecordView | undefined {
     const now = this.settle();
     const r = this.records.get(id);
-    if (!r) return undefined;
+    return r ? this.recordView(r, now) : undefined;
+  }
+
+  /** Every record of a product (or of all), in creation order: the order their results were applied in. */
+  recordsOf(productId?: string): FakeRecordView[] {
+    const now = this.settle();
+    return [...this.records.values()]
+      .filter((r) => productId === undefined || r.productId === productId)
+      .map((r) => this.recordView(r, now));
+  }
+
+  private recordView(r: RecordState, now: number): FakeRecordView {
     const status = this.recordStatus(r, now);
     return {
       recordId: r.id,
@@ -221,6 +246,7 @@ export class ServiceCatalogBackend {
       properties: { ...r.properties },
       idempotencyToken: r.token,
       recordErrors: status === 'FAILED' ? [...(r.fail ?? [])] : [],
+      createdAt: r.createdAt,
     };
   }
 
@@ -472,10 +498,10 @@ export class ServiceCatalogBackend {
       pattern: TOKEN_RE,
     }) as string;
 
-    // 2. Idempotency, before any state check.
+    // 2. Idempotency, before any state check (a token older than tokenMemoryMs is forgotten).
     const now = this.settle();
     const prior = this.recordsByToken.get(token);
-    if (prior) {
+    if (prior && now - prior.createdAt < this.tokenMemoryMs) {
       if (prior.productId !== id || JSON.stringify(sortKeys(prior.properties)) !== JSON.stringify(sortKeys(props))) {
         throw malformed(`${op}: IdempotencyToken ${token} reused with different parameters`);
       }

@@ -261,6 +261,56 @@ describe('FakeServiceCatalog via the real SDK', () => {
     expect(fake.violations).toEqual([]);
   });
 
+  test('tokenMemoryMs: a token is remembered that long after its record was made, then a repeat is a new write', async () => {
+    await setup({ recordDurationMs: 5, tokenMemoryMs: 150 });
+    const first = await update({ OWNER: NEW_OWNER }, 'remembered-for-a-while');
+    await waitForRecord(first.RecordId!);
+    expect((await update({ OWNER: NEW_OWNER }, 'remembered-for-a-while')).RecordId).toBe(first.RecordId);
+    // Someone else changes the owner meanwhile; the old call's repeat, once its token is forgotten, writes again.
+    fake.changeByHand(PP, { owner: OWNER });
+    await new Promise((r) => setTimeout(r, 160));
+    const again = await update({ OWNER: NEW_OWNER }, 'remembered-for-a-while');
+    expect(again.RecordId).not.toBe(first.RecordId);
+    expect(await waitForRecord(again.RecordId!)).toBe('SUCCEEDED');
+    expect(fake.product(PP)!.owner).toBe(NEW_OWNER);
+    expect(fake.writesApplied(PP)).toBe(2);
+    // The new record is the one the token now names.
+    expect((await update({ OWNER: NEW_OWNER }, 'remembered-for-a-while')).RecordId).toBe(again.RecordId);
+    expect(fake.recordsOf(PP).map((r) => [r.recordId, r.idempotencyToken, r.status])).toEqual([
+      [first.RecordId, 'remembered-for-a-while', 'SUCCEEDED'],
+      [again.RecordId, 'remembered-for-a-while', 'SUCCEEDED'],
+    ]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('tokenMemoryMs: 0 forgets every token at once: a repeat is refused while the product is busy, and writes once free', async () => {
+    await setup({ recordDurationMs: 30, tokenMemoryMs: 0 });
+    const a = await update({ OWNER: NEW_OWNER }, 'forgotten');
+    expect((await errorOf(update({ OWNER: NEW_OWNER }, 'forgotten'))).name).toBe('InvalidStateException');
+    await waitForRecord(a.RecordId!);
+    const b = await update({ OWNER: NEW_OWNER }, 'forgotten');
+    expect(b.RecordId).not.toBe(a.RecordId);
+    await waitForRecord(b.RecordId!);
+    // A forgotten token with other parameters is a new call, not a client bug.
+    const c = await update({ LAUNCH_ROLE: NEW_ROLE }, 'forgotten');
+    await waitForRecord(c.RecordId!);
+    expect(fake.product(PP)).toMatchObject({ owner: NEW_OWNER, launchRole: NEW_ROLE, lastRecordId: c.RecordId });
+    expect(fake.writesApplied(PP)).toBe(3);
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('by default a token is remembered for ever, and reusing it with other parameters is a violation', async () => {
+    await setup({ recordDurationMs: 5 });
+    const a = await update({ OWNER: NEW_OWNER }, 'for-ever');
+    await waitForRecord(a.RecordId!);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await update({ OWNER: NEW_OWNER }, 'for-ever')).RecordId).toBe(a.RecordId);
+    expect((await errorOf(update({ LAUNCH_ROLE: NEW_ROLE }, 'for-ever'))).name).toBe('InvalidParametersException');
+    expect(fake.violations).toHaveLength(1);
+    expect(fake.writesApplied(PP)).toBe(1);
+    expect(fake.recordsOf()).toHaveLength(1);
+  });
+
   test('UNDER_CHANGE (setBusy or running record) -> InvalidStateException; free again afterwards', async () => {
     await setup();
     fake.setBusy(PP, 100);
