@@ -552,10 +552,16 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
         problems.push(`harness: record ${recordId} placed as written by ${late}, though that request was delivered once`);
       }
     }
-    /** Why the last write of a key of a product was a late copy's, if it was. */
+    /**
+     * Why the write that gave a key of a product its final value was a late copy's, if it was: the
+     * first of the last writes that all wrote that value (a write of the value the key already had
+     * changed nothing, whoever made it).
+     */
     const lastWriteLate = (id: string, key: 'OWNER' | 'LAUNCH_ROLE'): string | undefined => {
-      const last = applied.filter((r) => r.provisionedProductId === id && r.properties[key] !== undefined).at(-1);
-      return last ? placed.get(last.recordId)?.late : undefined;
+      const writesOfKey = applied.filter((r) => r.provisionedProductId === id && r.properties[key] !== undefined);
+      let maker = writesOfKey.length - 1;
+      while (maker > 0 && writesOfKey[maker - 1].properties[key] === writesOfKey[maker].properties[key]) maker--;
+      return maker >= 0 ? placed.get(writesOfKey[maker].recordId)?.late : undefined;
     };
     let changedByLateCopy = 0;
     let priorsLost = 0;
