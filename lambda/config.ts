@@ -18,4 +18,3 @@ export const timing: Readonly<Record<HandlerTimingKey, number>> = Object.freeze(
     number
   >,
 );
-

@@ -29,11 +29,23 @@ export interface PlannedChange {
   readonly Priors: PropertyValues;
 }
 
+/** A product a replacement CloudFormation never adopted had captured: isComplete puts it back to these priors first. */
+export interface OrphanUndo {
+  readonly ProductId: string;
+  /** The priors the orphaned capture recorded. */
+  readonly Priors: PropertyValues;
+  /** The request that captured them (only its entry in the ledger is forgotten afterwards). */
+  readonly CapturedBy: string;
+  readonly AcceptLanguage?: string;
+}
+
 /** What onEvent returns; the provider framework merges it into the event isComplete receives. */
 export interface OnEventResult {
   readonly PhysicalResourceId: string;
   /** The write isComplete makes; absent when the values already match. */
   readonly PlannedChange?: PlannedChange;
+  /** Products an orphaned capture changed, which isComplete puts back before its own write. */
+  readonly Orphans?: readonly OrphanUndo[];
   /** When onEvent finished (epoch ms): the fast path's window counts from here. */
   readonly PlannedAt: number;
 }

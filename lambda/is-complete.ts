@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordError } from '@aws-sdk/client-service-catalog';
 import { ATTRIBUTE } from '../lib/contract';
+import { PROPERTY_KEYS, type PropertyKey } from '../lib/rules';
 import { timing } from './config';
 import { resourceStatus } from './cloudformation';
 import { hasWrites, idempotencyToken, nextPollDelay, planRestore, recordOutcome, valuesAreSettled, waiterWillGiveUp } from './decisions';
@@ -40,6 +41,8 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
     [ATTRIBUTE.previousOwnerArn]: recorded?.priorOwnerArn ?? '',
     [ATTRIBUTE.previousLaunchRoleArn]: recorded?.priorLaunchRoleArn ?? '',
   };
+  const orphansPending = await undoOrphans(event, Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs));
+  if (orphansPending) return { IsComplete: false };
   const change = event.PlannedChange;
   if (!change) return completed(event, data);
 
@@ -186,8 +189,14 @@ async function fencedWrite(event: IsCompleteEvent, change: PlannedChange): Promi
   const ref = refOf(event);
   const lease = await ledgerCall('take the write lease', () => takeWriteLease(ref, event.RequestId, Date.now() + timing.writeLeaseMs));
   if (lease.kind === 'superseded') {
-    const latest = { latestRequestId: lease.resource.latestRequestId ?? '(unknown)', latestRequestType: lease.resource.latestRequestType ?? 'request' };
-    logger.warn('Skipped the write: a later request of this resource has reached the provider', { ...latest, properties: change.Properties });
+    const latest = {
+      latestRequestId: lease.resource.latestRequestId ?? '(unknown)',
+      latestRequestType: lease.resource.latestRequestType ?? 'request',
+    };
+    logger.warn('Skipped the write: a later request of this resource has reached the provider', {
+      ...latest,
+      properties: change.Properties,
+    });
     throw new ReportedError(supersededWrite(change, latest));
   }
   if (lease.kind === 'held') {
@@ -216,25 +225,80 @@ async function createStatus(event: IsCompleteEvent): Promise<string | undefined>
  * for an undo, and no later request of the resource has reached the provider (else the lease would
  * have said so), so nothing newer is overwritten.
  */
-async function undoCreate(event: IsCompleteEvent, change: PlannedChange, status: string | undefined, deadline: number): Promise<WaitOutcome> {
-  logger.warn('CloudFormation took a failed answer to this Create; putting back what it was to write', { resourceStatus: status ?? '(none)' });
-  const product = await readProduct(change.ProductId, change.AcceptLanguage, { attempts: timing.searchAttempts, delayMs: timing.searchDelayMs });
-  const current = product && valuesAreSettled(product.status) ? product.values : undefined;
-  const keys = Object.keys(change.Properties) as Array<keyof PlannedChange['Priors']>;
-  const undo = product ? planRestore(keys, change.Priors, current) : undefined;
-  if (!undo || !hasWrites(undo)) throw new ReportedError(createFailedElsewhere(change, status, false));
+async function undoCreate(
+  event: IsCompleteEvent,
+  change: PlannedChange,
+  status: string | undefined,
+  deadline: number,
+): Promise<WaitOutcome> {
+  logger.warn('CloudFormation took a failed answer to this Create; putting back what it was to write', {
+    resourceStatus: status ?? '(none)',
+  });
+  const keys = Object.keys(change.Properties) as PropertyKey[];
+  const outcome = await putBack(event, change, keys, `${event.RequestId}#undo`, deadline);
+  if (outcome === 'nothing-to-do') throw new ReportedError(createFailedElsewhere(change, status, false));
+  if (!outcome.IsComplete) return outcome;
+  throw new ReportedError(createFailedElsewhere(change, status, true));
+}
+
+/**
+ * Puts the products that an orphaned capture changed (see orphanedCaptures) back to its priors, one
+ * after another, and then forgets those priors. Undefined when all are back; else where it waits.
+ */
+async function undoOrphans(event: IsCompleteEvent, deadline: number): Promise<WaitOutcome | undefined> {
+  for (const orphan of event.Orphans ?? []) {
+    const base: PlannedChange = {
+      ProductId: orphan.ProductId,
+      Properties: {},
+      IdempotencyToken: '',
+      AcceptLanguage: orphan.AcceptLanguage,
+      Purpose: 'restore',
+      Priors: orphan.Priors,
+    };
+    const outcome = await putBack(event, base, PROPERTY_KEYS, `${event.RequestId}#orphan`, deadline);
+    if (outcome !== 'nothing-to-do' && !outcome.IsComplete) return outcome;
+    await ledgerCall('forget the priors of an orphaned capture', () =>
+      forgetPriors(refOf(event), orphan.ProductId, event.RequestId, orphan.CapturedBy),
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Writes `keys` of `base`'s product back to `base.Priors` where they differ now (every key that has
+ * a prior, while the product is busy), under the write lease like any write, and watches the record.
+ * 'nothing-to-do' when the product already has them, cannot be given them (a prior of none), or is gone.
+ */
+async function putBack(
+  event: IsCompleteEvent,
+  base: PlannedChange,
+  keys: readonly PropertyKey[],
+  tokenSeed: string,
+  deadline: number,
+): Promise<WaitOutcome | 'nothing-to-do'> {
+  const product = await readProduct(base.ProductId, base.AcceptLanguage, {
+    attempts: timing.searchAttempts,
+    delayMs: timing.searchDelayMs,
+  });
+  if (!product) return 'nothing-to-do';
+  const undo = planRestore(keys, base.Priors, valuesAreSettled(product.status) ? product.values : undefined);
+  for (const skip of undo.skipped) {
+    logger.warn(
+      'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
+      { key: skip.key, currentValue: skip.current, provisionedProductId: base.ProductId },
+    );
+  }
+  if (!hasWrites(undo)) return 'nothing-to-do';
   const restore: PlannedChange = {
-    ...change,
+    ...base,
     Purpose: 'restore',
     Properties: undo.write,
-    IdempotencyToken: idempotencyToken(`${event.RequestId}#undo`, change.ProductId, undo.write),
+    IdempotencyToken: idempotencyToken(tokenSeed, base.ProductId, undo.write),
   };
   const written = await writeUntilAccepted(event, restore, deadline);
   if (!written || written === 'lease-held') {
     return { IsComplete: false, waitingFor: written ? WAITING_FOR.lease(event.RequestId) : WAITING_FOR.busyProduct() };
   }
-  if (written === 'product-gone') throw new ReportedError(createFailedElsewhere(change, status, false));
-  const outcome = await watchRecord(restore, written, deadline);
-  if (!outcome.IsComplete) return outcome;
-  throw new ReportedError(createFailedElsewhere(change, status, true));
+  if (written === 'product-gone') return 'nothing-to-do';
+  return watchRecord(restore, written, deadline);
 }

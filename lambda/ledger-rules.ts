@@ -15,6 +15,8 @@ export interface LedgerPriors {
   readonly launchRole: string;
   /** The request that recorded them. */
   readonly requestId: string;
+  /** The physical id that request answered with (absent for priors adopted from a physical id). */
+  readonly physicalId?: string;
 }
 
 /** What the ledger knows of one resource. */
@@ -23,6 +25,8 @@ export interface LedgerResource {
   readonly latestRequestId?: string;
   /** Its type. */
   readonly latestRequestType?: string;
+  /** The request that was the latest before it (as its first registration found it). */
+  readonly previousRequestId?: string;
   /** The priors recorded per product id. */
   readonly priors: Readonly<Record<string, LedgerPriors>>;
   /** The request holding the write lease, and until when (epoch ms). */
@@ -104,4 +108,37 @@ export function supersededBy(resource: LedgerResource, requestId: string): Super
 export function createStands(resourceStatus: string | undefined): boolean {
   if (resourceStatus === undefined) return false;
   return resourceStatus === 'CREATE_IN_PROGRESS' || resourceStatus === 'CREATE_COMPLETE' || resourceStatus.startsWith('UPDATE_');
+}
+
+/** A capture CloudFormation never adopted: its product, and the priors to put back. */
+export interface OrphanedCapture {
+  readonly productId: string;
+  readonly priors: LedgerPriors;
+}
+
+/**
+ * The captures an Update finds orphaned: a replacement (the request just before it) recorded priors
+ * for another product, and CloudFormation then sent this Update to a physical id other than the
+ * one that replacement answered with. CloudFormation adopts a replacement's physical id only when
+ * it takes its success; after that, the resource's next request is the cleanup Delete of the old
+ * id, or a request to the new one, never an Update of another id. So the replacement's answer was a
+ * failure CloudFormation took from elsewhere (the provider framework failed the request, e.g. its
+ * onEvent invoke or its waiter's start failed) and this Update is its rollback: whatever the
+ * replacement wrote to its product stays unless this request puts it back.
+ */
+export function orphanedCaptures(
+  resource: LedgerResource,
+  update: { readonly physicalResourceId: string; readonly productId: string | undefined },
+): OrphanedCapture[] {
+  const previous = resource.previousRequestId;
+  if (!previous) return [];
+  return Object.entries(resource.priors)
+    .filter(
+      ([productId, p]) =>
+        p.requestId === previous &&
+        p.physicalId !== undefined &&
+        p.physicalId !== update.physicalResourceId &&
+        productId !== update.productId,
+    )
+    .map(([productId, priors]) => ({ productId, priors }));
 }

@@ -94,12 +94,13 @@ export async function registerRequest(ref: ResourceRef, requestId: string, reque
               TableName: table,
               Key: keyOf(ref),
               UpdateExpression:
-                'SET latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none)',
+                'SET previousRequestId = if_not_exists(latestRequestId, :nobody), latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none)',
               ExpressionAttributeValues: {
                 ':r': { S: requestId },
                 ':t': { S: requestType },
                 ':now': { N: String(now) },
                 ':none': { M: {} },
+                ':nobody': { S: '' },
               },
             },
           },
@@ -136,7 +137,8 @@ export async function takeWriteLease(ref: ResourceRef, requestId: string, untilM
         TableName: requireTable(),
         Key: keyOf(ref),
         UpdateExpression: 'SET writerRequestId = :r, writerUntil = :until',
-        ConditionExpression: 'latestRequestId = :r AND (attribute_not_exists(writerRequestId) OR writerRequestId = :r OR writerUntil < :now)',
+        ConditionExpression:
+          'latestRequestId = :r AND (attribute_not_exists(writerRequestId) OR writerRequestId = :r OR writerUntil < :now)',
         ExpressionAttributeValues: { ':r': { S: requestId }, ':until': { N: String(untilMs) }, ':now': { N: String(Date.now()) } },
       }),
     );
@@ -180,7 +182,14 @@ export async function recordPriors(ref: ResourceRef, productId: string, priors: 
         ConditionExpression: 'attribute_exists(priors) AND attribute_not_exists(priors.#p)',
         ExpressionAttributeNames: { '#p': productId },
         ExpressionAttributeValues: {
-          ':v': { M: { owner: { S: priors.owner }, launchRole: { S: priors.launchRole }, requestId: { S: priors.requestId } } },
+          ':v': {
+            M: {
+              owner: { S: priors.owner },
+              launchRole: { S: priors.launchRole },
+              requestId: { S: priors.requestId },
+              ...(priors.physicalId !== undefined ? { physicalId: { S: priors.physicalId } } : {}),
+            },
+          },
         },
       }),
     );
@@ -189,21 +198,26 @@ export async function recordPriors(ref: ResourceRef, productId: string, priors: 
     if (!(e instanceof ConditionalCheckFailedException)) throw e;
   }
   const standing = (await readResource(ref)).priors[productId];
-  if (!standing) throw new Error(`the ledger's entry of ${ref.logicalResourceId} lost its priors for ${productId} while they were recorded`);
+  if (!standing)
+    throw new Error(`the ledger's entry of ${ref.logicalResourceId} lost its priors for ${productId} while they were recorded`);
   return standing;
 }
 
-/** Forgets the priors of one product once the resource no longer manages it (its Delete finished), unless a later request has registered since. */
-export async function forgetPriors(ref: ResourceRef, productId: string, requestId: string): Promise<void> {
+/**
+ * Forgets the priors of one product once the resource no longer manages it (its Delete finished, or
+ * an orphaned capture was put back), unless a later request has registered since; with
+ * `recordedBy`, only the priors that request recorded.
+ */
+export async function forgetPriors(ref: ResourceRef, productId: string, requestId: string, recordedBy?: string): Promise<void> {
   await ledgerClient
     .send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
         UpdateExpression: 'REMOVE priors.#p',
-        ConditionExpression: 'attribute_exists(priors) AND latestRequestId = :r',
+        ConditionExpression: `attribute_exists(priors) AND latestRequestId = :r${recordedBy !== undefined ? ' AND priors.#p.requestId = :c' : ''}`,
         ExpressionAttributeNames: { '#p': productId },
-        ExpressionAttributeValues: { ':r': { S: requestId } },
+        ExpressionAttributeValues: { ':r': { S: requestId }, ...(recordedBy !== undefined ? { ':c': { S: recordedBy } } : {}) },
       }),
     )
     .catch((e: unknown) => {
@@ -233,13 +247,19 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
   for (const [productId, value] of Object.entries(item?.priors?.M ?? {})) {
     const m = value.M;
     if (m?.owner?.S !== undefined && m.launchRole?.S !== undefined && m.requestId?.S !== undefined) {
-      priors[productId] = { owner: m.owner.S, launchRole: m.launchRole.S, requestId: m.requestId.S };
+      priors[productId] = {
+        owner: m.owner.S,
+        launchRole: m.launchRole.S,
+        requestId: m.requestId.S,
+        ...(m.physicalId?.S !== undefined ? { physicalId: m.physicalId.S } : {}),
+      };
     }
   }
   const writerUntil = Number(item?.writerUntil?.N);
   return {
     latestRequestId: item?.latestRequestId?.S,
     latestRequestType: item?.latestRequestType?.S,
+    ...(item?.previousRequestId?.S ? { previousRequestId: item.previousRequestId.S } : {}),
     priors,
     ...(item?.writerRequestId?.S !== undefined && Number.isFinite(writerUntil)
       ? { writer: { requestId: item.writerRequestId.S, until: writerUntil } }

@@ -10,9 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type PropertyValues, checkHome, homeOf } from '../lib/rules';
 import { timing } from './config';
 import { type WriteDecision, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
-import type { CustomResourceEvent, OnEventResult, PlannedChange } from './events';
+import type { CustomResourceEvent, OnEventResult, OrphanUndo, PlannedChange } from './events';
 import { type ResourceRef, ledgerCall as ledger, readResource, recordPriors, refOf, registerRequest } from './ledger';
-import { type LedgerResource, checkPriors, mustWaitForWriter, priorsToRecord } from './ledger-rules';
+import { type LedgerResource, checkPriors, mustWaitForWriter, orphanedCaptures, priorsToRecord } from './ledger-rules';
 import { logger } from './logger';
 import {
   ReportedError,
@@ -53,12 +53,16 @@ export async function planEvent(event: CustomResourceEvent): Promise<OnEventResu
 async function register(ref: ResourceRef, event: CustomResourceEvent): Promise<LedgerResource> {
   const registration = await ledger('register this request', () => registerRequest(ref, event.RequestId, event.RequestType));
   if (!registration.isLatest) {
-    throw new ReportedError(olderRequest(event.RequestType, registration.resource.latestRequestType, registration.resource.latestRequestId));
+    throw new ReportedError(
+      olderRequest(event.RequestType, registration.resource.latestRequestType, registration.resource.latestRequestId),
+    );
   }
   let resource = registration.resource;
   for (let waits = 0; mustWaitForWriter(resource, event.RequestId, Date.now()); waits++) {
-    if (waits === 0) logger.info('An earlier request of this resource is writing; waiting before reading the product', { writer: resource.writer });
-    if (waits * timing.pollIntervalMs > timing.writeLeaseMs + timing.pollIntervalMs) throw new ReportedError(writerStillHolds(resource.writer));
+    if (waits === 0)
+      logger.info('An earlier request of this resource is writing; waiting before reading the product', { writer: resource.writer });
+    if (waits * timing.pollIntervalMs > timing.writeLeaseMs + timing.pollIntervalMs)
+      throw new ReportedError(writerStillHolds(resource.writer));
     await sleep(timing.pollIntervalMs);
     resource = await ledger('read this resource', () => readResource(ref));
   }
@@ -72,11 +76,26 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }, 
   const old = readLeniently(event.OldResourceProperties);
   // A rollback of a failed replacement sends the old id with the old product as the *new* properties.
   if (recorded) checkSameProduct(recorded, [old.productId, desired.productId], 'OldResourceProperties or ResourceProperties');
+  const orphans = orphanedCaptures(resource, { physicalResourceId: event.PhysicalResourceId, productId: recorded?.productId })
+    .filter((o) => o.productId !== desired.productId)
+    .map((o): OrphanUndo => {
+      logger.warn('A replacement CloudFormation never adopted changed another product: putting it back first', {
+        orphanedProductId: o.productId,
+        capturedBy: o.priors.requestId,
+      });
+      return {
+        ProductId: o.productId,
+        Priors: { OWNER: o.priors.owner, LAUNCH_ROLE: o.priors.launchRole },
+        CapturedBy: o.priors.requestId,
+        AcceptLanguage: desired.acceptLanguage,
+      };
+    });
+  const withOrphans = (result: OnEventResult): OnEventResult => (orphans.length > 0 ? { ...result, Orphans: orphans } : result);
   if (!recorded || recorded.productId !== desired.productId) {
     logger.info('Replacing: the resource now manages another product', {
       previousProductId: recorded?.productId ?? '(not recorded)',
     });
-    return startManaging(event, desired, resource);
+    return withOrphans(await startManaging(event, desired, resource));
   }
   const priors = await trustedPriors(event, recorded, resource);
   const product = await mustReadProduct(desired.productId, desired.acceptLanguage);
@@ -86,15 +105,17 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }, 
   // product, and a key managed there was never changed here.
   const previouslyManaged = old.productId === recorded.productId ? old.managedKeys : [];
   const decision = planApply(desired.properties, previouslyManaged, priors, valuesToCompare(product));
-  return answer({
-    event,
-    physicalId: event.PhysicalResourceId,
-    productId: recorded.productId,
-    priors,
-    decision,
-    purpose: 'apply',
-    acceptLanguage: desired.acceptLanguage,
-  });
+  return withOrphans(
+    answer({
+      event,
+      physicalId: event.PhysicalResourceId,
+      productId: recorded.productId,
+      priors,
+      decision,
+      purpose: 'apply',
+      acceptLanguage: desired.acceptLanguage,
+    }),
+  );
 }
 
 /**
@@ -109,7 +130,7 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
   const toRecord = priorsToRecord(resource.priors[desired.productId], product.values);
   let priors = toRecord.priors;
   // Encoded first, so that values no physical id can hold are refused before the ledger records them.
-  encodePhysicalId(fieldsOf(desired.productId, priors));
+  const candidate = encodePhysicalId(fieldsOf(desired.productId, priors));
   if (toRecord.reused) {
     logger.info('Kept the priors the ledger recorded when this resource first changed the product (no Delete has undone that capture)', {
       priorOwnerArn: priors.OWNER,
@@ -117,14 +138,27 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
     });
   } else {
     const standing = await ledger('record the prior owner and launch role', () =>
-      recordPriors(refOf(event), desired.productId, { owner: priors.OWNER, launchRole: priors.LAUNCH_ROLE, requestId: event.RequestId }),
+      recordPriors(refOf(event), desired.productId, {
+        owner: priors.OWNER,
+        launchRole: priors.LAUNCH_ROLE,
+        requestId: event.RequestId,
+        physicalId: candidate,
+      }),
     );
     priors = { OWNER: standing.owner, LAUNCH_ROLE: standing.launchRole };
     logger.info('Recorded the prior owner and launch role', { priorOwnerArn: priors.OWNER, priorLaunchRoleArn: priors.LAUNCH_ROLE });
   }
   const physicalId = encodePhysicalId(fieldsOf(desired.productId, priors));
   const decision = planApply(desired.properties, [], priors, valuesToCompare(product));
-  return answer({ event, physicalId, productId: desired.productId, priors, decision, purpose: 'apply', acceptLanguage: desired.acceptLanguage });
+  return answer({
+    event,
+    physicalId,
+    productId: desired.productId,
+    priors,
+    decision,
+    purpose: 'apply',
+    acceptLanguage: desired.acceptLanguage,
+  });
 }
 
 /**
@@ -146,7 +180,7 @@ async function trustedPriors(event: CustomResourceEvent, recorded: PhysicalIdFie
           requestId: event.RequestId,
         }),
       );
-      logger.info('Recorded the physical id\'s priors in the ledger (the resource was created before the ledger existed)', {
+      logger.info("Recorded the physical id's priors in the ledger (the resource was created before the ledger existed)", {
         priorOwnerArn: check.priors.OWNER,
         priorLaunchRoleArn: check.priors.LAUNCH_ROLE,
       });
@@ -185,7 +219,15 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }, 
     return none;
   }
   const decision = planRestore(props.managedKeys, priors, valuesToCompare(product));
-  return answer({ event, physicalId, productId: recorded.productId, priors, decision, purpose: 'restore', acceptLanguage: props.acceptLanguage });
+  return answer({
+    event,
+    physicalId,
+    productId: recorded.productId,
+    priors,
+    decision,
+    purpose: 'restore',
+    acceptLanguage: props.acceptLanguage,
+  });
 }
 
 /** What onEvent settled for one event, from which it answers. */

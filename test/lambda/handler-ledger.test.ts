@@ -122,7 +122,9 @@ describe('a request that a later request of the resource superseded writes nothi
     await run(newer);
     const writesBefore = writes(id).length;
     await expect(handler.isComplete(olderPlanned)).rejects.toThrow(
-      new RegExp(`Skipped the write to provisioned product ${id}: a later CloudFormation request of this resource \\(Update ${newer.RequestId}\\)`),
+      new RegExp(
+        `Skipped the write to provisioned product ${id}: a later CloudFormation request of this resource \\(Update ${newer.RequestId}\\)`,
+      ),
     );
     expect(writes(id).length).toBe(writesBefore);
     expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
@@ -157,7 +159,9 @@ describe('a Create that CloudFormation took a failed answer to leaves nothing ch
     const planned = startWaiter(e, await handler.onEvent(e));
     cloudFormationStatus.set(e.LogicalResourceId, 'CREATE_FAILED');
     await expect(handler.isComplete(planned)).rejects.toThrow(
-      new RegExp(`CloudFormation took a failed answer to this Create \\(the resource is CREATE_FAILED\\).*Nothing was written to provisioned product ${id}`),
+      new RegExp(
+        `CloudFormation took a failed answer to this Create \\(the resource is CREATE_FAILED\\).*Nothing was written to provisioned product ${id}`,
+      ),
     );
     expect(writes(id)).toHaveLength(0);
   });
@@ -196,7 +200,41 @@ describe('a Create that CloudFormation took a failed answer to leaves nothing ch
   });
 });
 
-describe("the priors come from the ledger, and a physical id that disagrees with it is refused (untrusted input)", () => {
+describe('a replacement CloudFormation never adopted (the framework failed it with the old physical id)', () => {
+  test('its rollback Update puts the product the replacement changed back to its priors, then forgets them', async () => {
+    const [b, a] = [product(), product()];
+    const { physicalId } = await run(event('Create', { id: b, owner: ADMIN }));
+    // The replacement to product a decides and writes (a copy of it did), but CloudFormation took a FAILED from the framework.
+    const replacement = event('Update', { id: a, owner: OPS }, { physicalId, old: { id: b, owner: ADMIN } });
+    await finish(startWaiter(replacement, await handler.onEvent(replacement)));
+    expect(state(a).owner).toBe(OPS);
+    const rollback = event('Update', { id: b, owner: ADMIN }, { physicalId, old: { id: a, owner: OPS } });
+    const planned = await handler.onEvent(rollback);
+    expect(planned.Orphans).toEqual([expect.objectContaining({ ProductId: a, Priors: { OWNER: ALICE, LAUNCH_ROLE: LAUNCH_A } })]);
+    await finish(startWaiter(rollback, planned));
+    expect(state(a)).toEqual({ owner: ALICE, launchRole: LAUNCH_A });
+    expect(state(b).owner).toBe(ADMIN);
+    // Forgotten: a later replacement to a records its priors afresh.
+    fake.changeByHand(a, { owner: ADMIN });
+    const again = await run(event('Update', { id: a, owner: OPS }, { physicalId, old: { id: b, owner: ADMIN } }));
+    expect(again.data.PreviousOwnerArn).toBe(ADMIN);
+  });
+
+  test('a replacement CloudFormation adopted is not undone: its cleanup Delete restores only the old product', async () => {
+    const [b, a] = [product(), product()];
+    const { physicalId } = await run(event('Create', { id: b, owner: ADMIN }));
+    const replaced = await run(event('Update', { id: a, owner: OPS }, { physicalId, old: { id: b, owner: ADMIN } }));
+    await run(event('Delete', { id: b, owner: ADMIN }, { physicalId }));
+    const next = event('Update', { id: a, owner: ADMIN }, { physicalId: replaced.physicalId, old: { id: a, owner: OPS } });
+    const planned = await handler.onEvent(next);
+    expect(planned.Orphans).toBeUndefined();
+    await finish(startWaiter(next, planned));
+    expect(state(a).owner).toBe(ADMIN);
+    expect(state(b).owner).toBe(ALICE);
+  });
+});
+
+describe('the priors come from the ledger, and a physical id that disagrees with it is refused (untrusted input)', () => {
   async function managed(): Promise<{ id: string; forged: string }> {
     const id = product();
     await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
@@ -209,7 +247,9 @@ describe("the priors come from the ledger, and a physical id that disagrees with
     const { id, forged } = await managed();
     const update = event('Update', { id, launchRole: LAUNCH_B }, { physicalId: forged, old: { id, owner: ADMIN, launchRole: LAUNCH_B } });
     await expect(handler.onEvent(update)).rejects.toThrow(
-      new RegExp(`prior values for provisioned product ${id} \\(owner "${MALLORY}".*are not those the provider's ledger recorded.*\\(owner "${ALICE}"`),
+      new RegExp(
+        `prior values for provisioned product ${id} \\(owner "${MALLORY}".*are not those the provider's ledger recorded.*\\(owner "${ALICE}"`,
+      ),
     );
     expect(writes(id)).toHaveLength(1); // the Create's
   });
