@@ -1,6 +1,7 @@
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { AcceptLanguage, Owner, ProvisionedProductProperties } from '../lib';
 
 const OWNER = 'arn:aws:iam::123456789012:role/PlatformAdmin';
@@ -115,7 +116,7 @@ describe('the provider', () => {
     expect(Object.keys(t.findResources('Custom::LogRetention'))).toHaveLength(0);
   });
 
-  test('least privilege per handler: onEvent only reads, isComplete alone writes and passes roles, both read only their own waiter', () => {
+  test('least privilege per handler: onEvent only reads products, isComplete alone writes and passes roles, both use only their own ledger', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     const t = Template.fromStack(s);
@@ -135,28 +136,68 @@ describe('the provider', () => {
     const [onEventRole, isCompleteRole] = [fnRole('index.onEvent'), fnRole('index.isComplete')];
     expect(onEventRole).not.toBe(isCompleteRole);
     expect(actionsOf(onEventRole)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'servicecatalog:DescribeProvisionedProduct',
       'servicecatalog:SearchProvisionedProducts',
-      'states:DescribeExecution',
-      'states:ListExecutions',
     ]);
     expect(actionsOf(isCompleteRole)).toEqual([
+      'cloudformation:DescribeStackResource',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
       'iam:PassRole',
       'servicecatalog:DescribeRecord',
       'servicecatalog:UpdateProvisionedProductProperties',
-      'states:DescribeExecution',
-      'states:ListExecutions',
     ]);
     const pass = statementsOf(isCompleteRole).filter((st) => actions(st).includes('iam:PassRole'));
     expect(pass).toHaveLength(1);
     expect(pass[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' } });
     expect(JSON.stringify(pass[0].Resource)).toContain(':role/*');
-    // The states actions name the provider's waiter (by its fixed name) and nothing else.
-    for (const st of statementsOf(onEventRole).filter((x) => actions(x).some((a) => a.startsWith('states:')))) {
-      expect(JSON.stringify(st.Resource)).toContain('ProvisionedProductPropertiesWaiter-');
+    // The ledger actions name the provider's own table, item by item; DescribeStackResource names this stack.
+    const [table] = Object.keys(t.findResources('AWS::DynamoDB::Table'));
+    for (const role of [onEventRole, isCompleteRole]) {
+      for (const st of statementsOf(role).filter((x) => actions(x).some((a) => a.startsWith('dynamodb:')))) {
+        expect(st.Resource).toEqual({ 'Fn::GetAtt': [table, 'Arn'] });
+      }
     }
-    const [machine] = resources(t, 'AWS::StepFunctions::StateMachine');
-    expect(JSON.stringify(machine.Properties.StateMachineName)).toContain('ProvisionedProductPropertiesWaiter-');
+    const describe = statementsOf(isCompleteRole).filter((x) => actions(x).includes('cloudformation:DescribeStackResource'));
+    expect(describe.map((st) => st.Resource)).toEqual([{ Ref: 'AWS::StackId' }]);
+  });
+
+  test("the ledger: one on-demand table per stack, with a time to live, point-in-time recovery, deleted after the functions that name it", () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'A', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    new ProvisionedProductProperties(s, 'B', { provisionedProductId: 'pp-2', owner: Owner.fromArn(OWNER) });
+    const t = Template.fromStack(s);
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const [[id, table]] = Object.entries(t.findResources('AWS::DynamoDB::Table'));
+    expect(table).toMatchObject({
+      DeletionPolicy: 'Delete',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+    expect(table.Properties.SSESpecification).toBeUndefined();
+    for (const fn of resources(t, 'AWS::Lambda::Function').filter((f) => String(f.Properties.Handler).startsWith('index.'))) {
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.LEDGER_TABLE_NAME).toEqual({ Ref: id });
+    }
+  });
+
+  test('ledgerEncryptionKey encrypts the ledger with that key, and each handler role may use it for the table', () => {
+    const s = stack();
+    const key = new kms.Key(s, 'LedgerKey', { enableKeyRotation: true });
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER), ledgerEncryptionKey: key });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LedgerKey'), 'Arn'] } },
+    });
+    const policies = JSON.stringify(resources(t, 'AWS::IAM::ManagedPolicy').map((p) => p.Properties.PolicyDocument));
+    expect(policies).toContain('kms:GenerateDataKey');
   });
 
   test('the waiter logs every event without execution data (its input holds the pre-signed ResponseURL), to a group with retention', () => {

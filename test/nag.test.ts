@@ -256,7 +256,7 @@ describe('acknowledgements', () => {
       expect(path).toContain(`Ownership/${PROVIDER_PATH}/`);
       // A whole rule is acknowledged only where it has a single finding per resource.
       expect(id).toMatch(
-        /^(AwsSolutions-(IAM5\[Resource::.+\]|SF2)|(Serverless|NIST\.800\.53\.R5|HIPAA\.Security)-LambdaDLQ|Serverless-(SQSRedrivePolicy|LambdaAsyncFailureDestination))$/,
+        /^(AwsSolutions-(IAM5\[Resource::.+\]|SF2)|(Serverless|NIST\.800\.53\.R5|HIPAA\.Security)-LambdaDLQ|Serverless-(SQSRedrivePolicy|LambdaAsyncFailureDestination)|(NIST\.800\.53\.R5|HIPAA\.Security)-DynamoDBInBackupPlan)$/,
       );
       expect(reason.length).toBeGreaterThan(60);
     }

@@ -21,7 +21,7 @@ export function providerOptionsFromEnv(stack: Stack): SharedProviderProps {
   return regulatedOptions(stack);
 }
 
-/** A VPC of two isolated subnets, a rotated log key, reserved concurrency 10 and tracing, in `stack`. */
+/** A VPC of two isolated subnets, rotated log and ledger keys, reserved concurrency 10 and tracing, in `stack`. */
 export function regulatedOptions(stack: Stack): SharedProviderProps {
   const vpc = new ec2.Vpc(stack, 'RegulatedVpc', {
     maxAzs: 2,
@@ -29,5 +29,6 @@ export function regulatedOptions(stack: Stack): SharedProviderProps {
     subnetConfiguration: [{ name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
   });
   const logEncryptionKey = new kms.Key(stack, 'RegulatedLogKey', { enableKeyRotation: true });
-  return { vpc, logEncryptionKey, reservedConcurrency: 10, tracing: true };
+  const ledgerEncryptionKey = new kms.Key(stack, 'RegulatedLedgerKey', { enableKeyRotation: true });
+  return { vpc, logEncryptionKey, ledgerEncryptionKey, reservedConcurrency: 10, tracing: true };
 }

@@ -45,6 +45,7 @@ const PACKS_WITH = {
   LambdaDLQ: ['Serverless', 'NIST.800.53.R5', 'HIPAA.Security'],
   SQSRedrivePolicy: ['Serverless'],
   LambdaAsyncFailureDestination: ['Serverless'],
+  DynamoDBInBackupPlan: ['NIST.800.53.R5', 'HIPAA.Security'],
 } as const;
 
 /** Acknowledges `rule` in every pack that has it, on `scope`. */
@@ -151,6 +152,11 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
       "The function has a dead-letter queue, which receives every event that fails or grows too old. An on-failure destination on the same queue would deliver each such event twice; this EventInvokeConfig exists only to cap the event's age (the provider's maxEventAge).",
     );
   }
+  acknowledgeInEveryPack(
+    r.ledger,
+    'DynamoDBInBackupPlan',
+    "The ledger has point-in-time recovery (35 days) and holds nothing that cannot be rebuilt: each request's record lives a day, and every resource's priors are also in its physical id, which CloudFormation keeps; a resource whose entry is lost gets it again from its physical id at its next Update or Delete. An AWS Backup plan is the account's to choose: add the table to one with its tableArn if your policy asks for it.",
+  );
   acknowledgeInEveryPack(
     r.deadLetterQueue,
     'SQSRedrivePolicy',
