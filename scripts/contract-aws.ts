@@ -1,9 +1,9 @@
 /**
- * `npm run test:contract:aws`: the contract suite (test/contract/) against the real Service Catalog and Step Functions, printing for each behaviour "as the fake assumes" or "differs: …".
+ * `npm run test:contract:aws`: the contract suite (test/contract/) against the real Service Catalog, printing for each behaviour "as the fake assumes" or "differs: …".
  *
  * Without credentials and a region it says what it needs and exits 2 before calling AWS. With
  * them it deploys its fixture stack (test/integ/app.ts ProvisionedProductPropertiesContractFixture:
- * portfolio, no-op product, provisioned product, roles, a state machine) with the project's CDK
+ * portfolio, no-op product, provisioned product, roles) with the project's CDK
  * CLI, runs the suite, and destroys the stack (CONTRACT_KEEP_FIXTURE=1 keeps it for the next run).
  * CONTRACT_PROVISIONED_PRODUCT_ID names a product of your own instead (see test/contract/aws-target.ts).
  * Exit code: 0 when nothing differs, 1 when something does (or the run failed), 2 when it could not start.

@@ -117,14 +117,9 @@ describe('the contract runner', () => {
         /^differs: the service applied \{"LAUNCH_ROLE":"arn:aws:iam::123456789012:role\/ppp-contract-no-such-role-/,
       );
       Object.assign(expected, {
-        // What a named product does not offer: an update of the product, a state machine, a principal without iam:PassRole.
+        // What a named product does not offer: an update of the product, a principal without iam:PassRole.
         'sc.busy-update': 'not-run',
         'sc.passrole': 'not-run',
-        'sfn.describe-input': 'not-run',
-        'sfn.listing-lag': 'not-run',
-        'sfn.newest-first': 'not-run',
-        'sfn.pagination': 'not-run',
-        'sfn.status-filter': 'not-run',
         // The AWS target's unappliable write names a role that does not exist; the fake knows no roles and applies it.
         'sc.failed-record': applied,
       });
@@ -151,19 +146,17 @@ describe("the fixture stacks through the project's CDK CLI", () => {
       [FIXTURE_OUTPUTS.ownerB]: 'arn:aws:iam::123456789012:role/B',
       [FIXTURE_OUTPUTS.launchRole]: 'arn:aws:iam::123456789012:role/L',
       [FIXTURE_OUTPUTS.priorLaunchRole]: 'arn:aws:iam::123456789012:role/P',
-      [CONTRACT_OUTPUTS.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:S',
       [CONTRACT_OUTPUTS.noPassRoleRoleArn]: 'arn:aws:iam::123456789012:role/N',
     };
     expect(fixtureFromOutputs(stackOutputs({ [CONTRACT_FIXTURE_STACK]: outputs }, CONTRACT_FIXTURE_STACK))).toEqual({
       productId: 'pp-x',
       owner: 'arn:aws:iam::123456789012:role/A',
       launchRole: 'arn:aws:iam::123456789012:role/L',
-      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:S',
       noPassRoleRoleArn: 'arn:aws:iam::123456789012:role/N',
       mayUpdateProduct: true,
     });
-    const { [CONTRACT_OUTPUTS.stateMachineArn]: _dropped, ...partial } = outputs;
-    expect(() => fixtureFromOutputs(partial)).toThrow('The contract fixture stack has no output ExecutionsStateMachineArn');
+    const { [CONTRACT_OUTPUTS.noPassRoleRoleArn]: _dropped, ...partial } = outputs;
+    expect(() => fixtureFromOutputs(partial)).toThrow('The contract fixture stack has no output NoPassRoleCallerArn');
     expect(() => stackOutputs({}, INTEG_STACK)).toThrow('cdk deploy wrote no outputs for stack ProvisionedProductPropertiesInteg');
   });
 

@@ -7,9 +7,7 @@ import {
   type ServiceCatalogClientConfig,
   UpdateProvisionedProductCommand,
 } from '@aws-sdk/client-service-catalog';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { LISTING_CHECK_WINDOW_MS } from '../../lambda/deliveries';
 import { homeOf } from '../../lib/rules';
 import { randomSuffix, sleep } from './behaviour';
 import { readProduct } from './probes';
@@ -23,7 +21,6 @@ export interface AwsFixture {
   readonly owner: string;
   /** A launch role the suite may set (other than the product's current one). */
   readonly launchRole: string;
-  readonly stateMachineArn?: string;
   /** A role the suite may assume that may update provisioned products but not pass roles. */
   readonly noPassRoleRoleArn?: string;
   /** Whether the suite may update the provisioned product itself to make it busy: only its own fixture. */
@@ -35,7 +32,6 @@ export const CONTRACT_ENV = {
   productId: 'CONTRACT_PROVISIONED_PRODUCT_ID',
   owner: 'CONTRACT_OWNER_ARN',
   launchRole: 'CONTRACT_LAUNCH_ROLE_ARN',
-  stateMachineArn: 'CONTRACT_STATE_MACHINE_ARN',
   noPassRoleRoleArn: 'CONTRACT_NO_PASSROLE_ROLE_ARN',
 } as const;
 
@@ -50,14 +46,13 @@ export function fixtureFromEnv(env: NodeJS.ProcessEnv): AwsFixture | undefined {
     throw new Error(
       `${CONTRACT_ENV.productId}=${productId} names your own product, so the suite also needs ${missing.join(' and ')}: ` +
         'an owner and a launch role of its account that it may set (it puts the current ones back after each change). ' +
-        `Optional: ${CONTRACT_ENV.stateMachineArn} (a standard state machine whose executions run for minutes) and ${CONTRACT_ENV.noPassRoleRoleArn} (a role you may assume that may update provisioned products but not iam:PassRole).`,
+        `Optional: ${CONTRACT_ENV.noPassRoleRoleArn} (a role you may assume that may update provisioned products but not iam:PassRole).`,
     );
   }
   return {
     productId,
     owner,
     launchRole,
-    stateMachineArn: env[CONTRACT_ENV.stateMachineArn] || undefined,
     noPassRoleRoleArn: env[CONTRACT_ENV.noPassRoleRoleArn] || undefined,
     mayUpdateProduct: false,
   };
@@ -74,7 +69,6 @@ export function fixtureFromOutputs(outputs: Readonly<Record<string, string>>): A
     productId: get(FIXTURE_OUTPUTS.productId),
     owner: get(FIXTURE_OUTPUTS.ownerA),
     launchRole: get(FIXTURE_OUTPUTS.launchRole),
-    stateMachineArn: get(CONTRACT_OUTPUTS.stateMachineArn),
     noPassRoleRoleArn: get(CONTRACT_OUTPUTS.noPassRoleRoleArn),
     mayUpdateProduct: true,
   };
@@ -86,7 +80,6 @@ export function fixtureFromOutputs(outputs: Readonly<Record<string, string>>): A
  */
 export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalogClientConfig = {}): Promise<ContractTarget> {
   const sc = new ServiceCatalogClient({ maxAttempts: 6, ...clientConfig });
-  const sfn = new SFNClient({ maxAttempts: 6, ...(clientConfig as object) });
   // A product provisioned moments ago (the fixture) can take a while to appear in the search.
   let product = await readProduct(sc, fixture.productId);
   for (let attempt = 1; !product.listed && attempt < 30; attempt++) {
@@ -101,41 +94,24 @@ export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalo
     );
   }
   const region = await sc.config.region();
-  const started: string[] = [];
   const withoutPassRole = fixture.noPassRoleRoleArn ? assumedClient(fixture.noPassRoleRoleArn, clientConfig) : undefined;
   return {
     name: `AWS account ${home.account}, ${region}`,
     kind: 'aws',
     serviceCatalog: sc,
-    stepFunctions: sfn,
     productId: fixture.productId,
     owners: [fixture.owner, product.owner],
     launchRole: fixture.launchRole,
     foreignAccount: home.account === '111111111111' ? '222222222222' : '111111111111',
-    timing: { pollMs: 1_000, recordTimeoutMs: 10 * 60_000, listingTimeoutMs: LISTING_CHECK_WINDOW_MS, executionGapMs: 1_100 },
+    timing: { pollMs: 1_000, recordTimeoutMs: 10 * 60_000 },
     unappliableWrite: () =>
       Promise.resolve({ LAUNCH_ROLE: `arn:${home.partition}:iam::${home.account}:role/ppp-contract-no-such-role-${randomSuffix(10)}` }),
     makeBusy: fixture.mayUpdateProduct ? () => updateInPlace(sc, fixture.productId) : undefined,
     withoutPassRole,
-    executions: fixture.stateMachineArn
-      ? {
-          stateMachineArn: fixture.stateMachineArn,
-          start: async (input) => {
-            const out = await sfn.send(
-              new StartExecutionCommand({ stateMachineArn: fixture.stateMachineArn, name: `contract-${randomSuffix(16)}`, input }),
-            );
-            started.push(out.executionArn ?? '');
-            return out.executionArn ?? '';
-          },
-        }
-      : undefined,
-    close: async () => {
-      for (const executionArn of started) {
-        await sfn.send(new StopExecutionCommand({ executionArn, cause: 'contract suite done' })).catch(() => undefined);
-      }
+    close: () => {
       sc.destroy();
-      sfn.destroy();
       withoutPassRole?.destroy();
+      return Promise.resolve();
     },
   };
 }

@@ -21,7 +21,6 @@ afterEach(async () => {
   try {
     // The suite's calls must be well-formed: a malformed one would test the fake's validation instead.
     expect(current.fakeServiceCatalog.violations).toEqual([]);
-    expect(current.fakeStepFunctions.violations).toEqual([]);
   } finally {
     await current.close();
   }
@@ -38,7 +37,7 @@ async function expectHolds(behaviour: Behaviour): Promise<void> {
   });
 }
 
-describe.each(['Service Catalog', 'Step Functions'] as const)('%s, as the handler relies on it, holds of the fake', (service) => {
+describe.each(['Service Catalog'] as const)('%s, as the handler relies on it, holds of the fake', (service) => {
   for (const behaviour of BEHAVIOURS.filter((b) => b.service === service)) {
     const name = `${behaviour.id}: ${behaviour.assumption}`;
     switch (behaviour.fake.kind) {

@@ -1,9 +1,8 @@
 /**
- * The contract target over the project's fakes: a fake Service Catalog seeded with one product provisioned by an assumed-role session, and a fake Step Functions whose listing lags.
+ * The contract target over the project's fakes: a fake Service Catalog seeded with one product provisioned by an assumed-role session.
  */
 import { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { FakeServiceCatalog, FakeStepFunctions } from '../../harness';
+import { FakeServiceCatalog } from '../../harness';
 import type { ContractTarget } from './target';
 
 export const FAKE_ACCOUNT = '123456789012';
@@ -18,21 +17,17 @@ export const FAKE_FIXTURE = {
   priorLaunchRole: `arn:aws:iam::${FAKE_ACCOUNT}:role/ContractPriorLaunchRole`,
   owners: [`arn:aws:iam::${FAKE_ACCOUNT}:role/ContractOwnerA`, `arn:aws:iam::${FAKE_ACCOUNT}:role/ContractOwnerB`] as const,
   launchRole: `arn:aws:iam::${FAKE_ACCOUNT}:role/ContractLaunchRole`,
-  stateMachineArn: `arn:aws:states:${REGION}:${FAKE_ACCOUNT}:stateMachine:ContractExecutions`,
 } as const;
 
-/** The fake target, with the fakes behind it (for checks on the calls they received). */
+/** The fake target, with the fake behind it (for checks on the calls it received). */
 export interface FakeTarget extends ContractTarget {
   readonly fakeServiceCatalog: FakeServiceCatalog;
-  readonly fakeStepFunctions: FakeStepFunctions;
 }
 
 /** Options of {@link startFakeTarget}. */
 export interface FakeTargetOptions {
   /** How long a record runs; long enough to be seen running. Default 400 ms. */
   readonly recordDurationMs?: number;
-  /** How long after its start an execution is listed. Default 100 ms. */
-  readonly listingLagMs?: number;
 }
 
 /** The SDK settings that point a client at a fake: its endpoint, a region and dummy credentials. */
@@ -40,12 +35,9 @@ export function fakeClientConfig(endpoint: string) {
   return { endpoint, region: REGION, credentials: { accessKeyId: 'contract', secretAccessKey: 'contract' }, maxAttempts: 1 };
 }
 
-/** Starts both fakes with the fixture product and returns the target over them. */
+/** Starts the fake with the fixture product and returns the target over it. */
 export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<FakeTarget> {
-  const [serviceCatalog, stepFunctions] = await Promise.all([
-    FakeServiceCatalog.start({ recordDurationMs: options.recordDurationMs ?? 400, account: FAKE_ACCOUNT }),
-    FakeStepFunctions.start({ listingLagMs: options.listingLagMs ?? 100 }),
-  ]);
+  const serviceCatalog = await FakeServiceCatalog.start({ recordDurationMs: options.recordDurationMs ?? 400, account: FAKE_ACCOUNT });
   serviceCatalog.addProduct({
     id: FAKE_FIXTURE.productId,
     owner: FAKE_FIXTURE.provisioner,
@@ -53,19 +45,16 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
     name: 'ppp-contract-fixture',
   });
   const sc = new ServiceCatalogClient(fakeClientConfig(serviceCatalog.endpoint));
-  const sfn = new SFNClient(fakeClientConfig(stepFunctions.endpoint));
   return {
     name: 'the fake',
     kind: 'fake',
     serviceCatalog: sc,
-    stepFunctions: sfn,
     productId: FAKE_FIXTURE.productId,
     owners: FAKE_FIXTURE.owners,
     launchRole: FAKE_FIXTURE.launchRole,
     foreignAccount: '111111111111',
-    timing: { pollMs: 20, recordTimeoutMs: 10_000, listingTimeoutMs: 5_000, executionGapMs: 5 },
+    timing: { pollMs: 20, recordTimeoutMs: 10_000 },
     fakeServiceCatalog: serviceCatalog,
-    fakeStepFunctions: stepFunctions,
     // The fake knows no roles: the next record is planned to fail as an unknown launch role's would.
     unappliableWrite: () => {
       serviceCatalog.planNextRecord({
@@ -77,14 +66,9 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
       serviceCatalog.setBusy(FAKE_FIXTURE.productId, 1_000);
       return Promise.resolve();
     },
-    executions: {
-      stateMachineArn: FAKE_FIXTURE.stateMachineArn,
-      start: (input) => Promise.resolve(stepFunctions.startExecution(FAKE_FIXTURE.stateMachineArn, input).executionArn),
-    },
     close: async () => {
       sc.destroy();
-      sfn.destroy();
-      await Promise.all([serviceCatalog.close(), stepFunctions.close()]);
+      await serviceCatalog.close();
     },
   };
 }

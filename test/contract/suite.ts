@@ -16,7 +16,6 @@ import {
   tokenRepeatBusy,
   userArnRoundTrip,
 } from './service-catalog-writes';
-import { describeInput, listingLag, newestFirst, pagination, statusFilter } from './step-functions';
 
 export const BEHAVIOURS: readonly Behaviour[] = [
   sessionOwner,
@@ -36,9 +35,4 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   launchRoleNotCleared,
   foreignPrincipals,
   passRole,
-  describeInput,
-  listingLag,
-  newestFirst,
-  pagination,
-  statusFilter,
 ];

@@ -1,19 +1,14 @@
 /**
- * What the contract suite runs against: a Service Catalog with one provisioned product it may change (and puts back), principals to set, and optionally a Step Functions state machine.
+ * What the contract suite runs against: a Service Catalog with one provisioned product it may change (and puts back), and principals to set.
  */
 import type { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
-import type { SFNClient } from '@aws-sdk/client-sfn';
 
 /** How long the target's operations take, and so how the suite waits on them. */
 export interface TargetTiming {
-  /** Pause between polls of a record, a product's status or a listing. */
+  /** Pause between polls of a record or a product's status. */
   readonly pollMs: number;
   /** How long a record (or a busy product) may take before the suite gives up on it. */
   readonly recordTimeoutMs: number;
-  /** How long an execution may take to appear in ListExecutions before that counts as a difference. */
-  readonly listingTimeoutMs: number;
-  /** Pause between executions started one after the other, so that their start dates differ. */
-  readonly executionGapMs: number;
 }
 
 /** One endpoint the suite can run against: the project's fakes, or AWS. */
@@ -23,7 +18,6 @@ export interface ContractTarget {
   /** The project's fakes, or a real service. */
   readonly kind: 'fake' | 'aws';
   readonly serviceCatalog: ServiceCatalogClient;
-  readonly stepFunctions: SFNClient;
   /** The provisioned product the suite reads and changes (its owner and launch role are put back after each change). */
   readonly productId: string;
   /** Two owners and a launch role of the product's account that the suite may set. */
@@ -41,11 +35,6 @@ export interface ContractTarget {
   readonly makeBusy?: () => Promise<void>;
   /** A Service Catalog client whose principal may not iam:PassRole the launch role. Absent: none here. */
   readonly withoutPassRole?: ServiceCatalogClient;
-  /** A standard state machine whose executions run for minutes, and how to start one. Absent: no Step Functions behaviour runs. */
-  readonly executions?: {
-    readonly stateMachineArn: string;
-    start(input: string): Promise<string>;
-  };
   /** Stops what the target started and releases its clients. */
   close(): Promise<void>;
 }

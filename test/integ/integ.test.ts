@@ -116,11 +116,11 @@ describe('the integration app synthesizes', () => {
     );
   });
 
-  test('the contract fixture adds a state machine whose executions wait, and a principal denied iam:PassRole', () => {
+  test('the contract fixture adds a principal denied iam:PassRole', () => {
     const contract = Template.fromStack(managed.contract);
     contract.resourceCountIs('AWS::ServiceCatalog::CloudFormationProvisionedProduct', 1);
     contract.resourceCountIs(RESOURCE_TYPE, 0);
-    contract.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    contract.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
     contract.hasResourceProperties('AWS::IAM::Role', {
       Policies: [{ PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'iam:PassRole' })]) } }],
     });
@@ -134,11 +134,11 @@ describe('the integration app synthesizes', () => {
   test('cdk-nag (AwsSolutions) reports nothing from the construct: every finding is on the test fixture', () => {
     const report = new AwsSolutionsChecks().validateScope(managed.app);
     const paths = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? ''}`));
-    // The fixture's own findings (launch roles for any SC-* stack, a state machine without logs)
+    // The fixture's own findings (launch roles for any SC-* stack)
     // show that the pack ran on the whole app.
     expect(paths.length).toBeGreaterThan(0);
     const stacks = `(${INTEG_STACK}|${CONTRACT_FIXTURE_STACK})`;
-    const fixture = new RegExp(`^\\S+ ${stacks}/(Fixture|Executions|NoPassRoleCaller)/`);
+    const fixture = new RegExp(`^\\S+ ${stacks}/(Fixture|NoPassRoleCaller)/`);
     expect(paths.filter((p) => !fixture.test(p))).toEqual([]);
     expect(paths.filter((p) => p.includes(`/${CONSTRUCT_ID}/`) || p.includes('ProvisionedProductPropertiesProvider'))).toEqual([]);
   });

@@ -25,6 +25,5 @@ export const CONSTRUCT_OUTPUTS = {
 
 /** Outputs of the contract fixture stack only. */
 export const CONTRACT_OUTPUTS = {
-  stateMachineArn: 'ExecutionsStateMachineArn',
   noPassRoleRoleArn: 'NoPassRoleCallerArn',
 } as const;
