@@ -68,11 +68,26 @@ describe('without credentials', () => {
     expect(status).toBe(2);
   });
 
-  test('a named product without the principals to set is refused before any call, naming the missing variables', () => {
+  test('a named product without the principals to set is refused before any call, naming the missing variables; a named ledger-shaped table is optional', () => {
     expect(() => fixtureFromEnv({ [CONTRACT_ENV.productId]: 'pp-mine' })).toThrow(
       'CONTRACT_PROVISIONED_PRODUCT_ID=pp-mine names your own product, so the suite also needs CONTRACT_OWNER_ARN and CONTRACT_LAUNCH_ROLE_ARN',
     );
     expect(fixtureFromEnv({})).toBeUndefined();
+    expect(
+      fixtureFromEnv({
+        [CONTRACT_ENV.productId]: 'pp-mine',
+        [CONTRACT_ENV.owner]: 'arn:aws:iam::123456789012:role/A',
+        [CONTRACT_ENV.launchRole]: 'arn:aws:iam::123456789012:role/L',
+        [CONTRACT_ENV.ledgerTableName]: 'my-ledger-shaped-table',
+      }),
+    ).toEqual({
+      productId: 'pp-mine',
+      owner: 'arn:aws:iam::123456789012:role/A',
+      launchRole: 'arn:aws:iam::123456789012:role/L',
+      noPassRoleRoleArn: undefined,
+      ledgerTableName: 'my-ledger-shaped-table',
+      mayUpdateProduct: false,
+    });
   });
 });
 
@@ -147,16 +162,18 @@ describe("the fixture stacks through the project's CDK CLI", () => {
       [FIXTURE_OUTPUTS.launchRole]: 'arn:aws:iam::123456789012:role/L',
       [FIXTURE_OUTPUTS.priorLaunchRole]: 'arn:aws:iam::123456789012:role/P',
       [CONTRACT_OUTPUTS.noPassRoleRoleArn]: 'arn:aws:iam::123456789012:role/N',
+      [CONTRACT_OUTPUTS.ledgerTableName]: 'ProvisionedProductPropertiesContractFixture-Ledger-ABC',
     };
     expect(fixtureFromOutputs(stackOutputs({ [CONTRACT_FIXTURE_STACK]: outputs }, CONTRACT_FIXTURE_STACK))).toEqual({
       productId: 'pp-x',
       owner: 'arn:aws:iam::123456789012:role/A',
       launchRole: 'arn:aws:iam::123456789012:role/L',
       noPassRoleRoleArn: 'arn:aws:iam::123456789012:role/N',
+      ledgerTableName: 'ProvisionedProductPropertiesContractFixture-Ledger-ABC',
       mayUpdateProduct: true,
     });
-    const { [CONTRACT_OUTPUTS.noPassRoleRoleArn]: _dropped, ...partial } = outputs;
-    expect(() => fixtureFromOutputs(partial)).toThrow('The contract fixture stack has no output NoPassRoleCallerArn');
+    const { [CONTRACT_OUTPUTS.ledgerTableName]: _dropped, ...partial } = outputs;
+    expect(() => fixtureFromOutputs(partial)).toThrow('The contract fixture stack has no output LedgerTableName');
     expect(() => stackOutputs({}, INTEG_STACK)).toThrow('cdk deploy wrote no outputs for stack ProvisionedProductPropertiesInteg');
   });
 

@@ -1,6 +1,7 @@
 /**
  * The contract target on AWS: the suite's own fixture stack (its outputs) or a provisioned product named by environment variables, reached through the standard credential chain.
  */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   DescribeProvisionedProductCommand,
   ServiceCatalogClient,
@@ -10,8 +11,9 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { homeOf } from '../../lib/rules';
 import { randomSuffix, sleep } from './behaviour';
+import { handlerEnvOf } from './handler-ledger';
 import { readProduct } from './probes';
-import type { ContractTarget } from './target';
+import type { ContractTarget, LedgerTable } from './target';
 import { CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from '../integ/names';
 
 /** What the suite needs on AWS. */
@@ -23,6 +25,8 @@ export interface AwsFixture {
   readonly launchRole: string;
   /** A role the suite may assume that may update provisioned products but not pass roles. */
   readonly noPassRoleRoleArn?: string;
+  /** A table of the ledger's shape (partition key `id`, a string; TTL on `expiration`) the suite may write items of its own to. */
+  readonly ledgerTableName?: string;
   /** Whether the suite may update the provisioned product itself to make it busy: only its own fixture. */
   readonly mayUpdateProduct: boolean;
 }
@@ -33,6 +37,7 @@ export const CONTRACT_ENV = {
   owner: 'CONTRACT_OWNER_ARN',
   launchRole: 'CONTRACT_LAUNCH_ROLE_ARN',
   noPassRoleRoleArn: 'CONTRACT_NO_PASSROLE_ROLE_ARN',
+  ledgerTableName: 'CONTRACT_LEDGER_TABLE_NAME',
 } as const;
 
 /** A product named by the environment ({@link CONTRACT_ENV}), or undefined when none is; throws what is missing. */
@@ -46,7 +51,8 @@ export function fixtureFromEnv(env: NodeJS.ProcessEnv): AwsFixture | undefined {
     throw new Error(
       `${CONTRACT_ENV.productId}=${productId} names your own product, so the suite also needs ${missing.join(' and ')}: ` +
         'an owner and a launch role of its account that it may set (it puts the current ones back after each change). ' +
-        `Optional: ${CONTRACT_ENV.noPassRoleRoleArn} (a role you may assume that may update provisioned products but not iam:PassRole).`,
+        `Optional: ${CONTRACT_ENV.noPassRoleRoleArn} (a role you may assume that may update provisioned products but not iam:PassRole) and ` +
+        `${CONTRACT_ENV.ledgerTableName} (a DynamoDB table of the ledger's shape, partition key "id" (a string) and TTL on "expiration", that the suite may write items of its own to).`,
     );
   }
   return {
@@ -54,6 +60,7 @@ export function fixtureFromEnv(env: NodeJS.ProcessEnv): AwsFixture | undefined {
     owner,
     launchRole,
     noPassRoleRoleArn: env[CONTRACT_ENV.noPassRoleRoleArn] || undefined,
+    ledgerTableName: env[CONTRACT_ENV.ledgerTableName] || undefined,
     mayUpdateProduct: false,
   };
 }
@@ -70,15 +77,22 @@ export function fixtureFromOutputs(outputs: Readonly<Record<string, string>>): A
     owner: get(FIXTURE_OUTPUTS.ownerA),
     launchRole: get(FIXTURE_OUTPUTS.launchRole),
     noPassRoleRoleArn: get(CONTRACT_OUTPUTS.noPassRoleRoleArn),
+    ledgerTableName: get(CONTRACT_OUTPUTS.ledgerTableName),
     mayUpdateProduct: true,
   };
 }
 
 /**
- * The target over `fixture`. `clientConfig` goes to every client (the tests point them at the
- * fakes); by default the SDK's standard credential chain and region apply.
+ * The target over `fixture`. `clientConfig` goes to every client, `dynamodbConfig` (default: the
+ * same) to the DynamoDB ones, the suite's and, through the environment, the handler's (the tests
+ * point them at the fakes and DynamoDB Local); by default the SDK's standard credential chain and
+ * region apply.
  */
-export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalogClientConfig = {}): Promise<ContractTarget> {
+export async function awsTarget(
+  fixture: AwsFixture,
+  clientConfig: ServiceCatalogClientConfig = {},
+  dynamodbConfig: DynamoDBClientConfig = clientConfig,
+): Promise<ContractTarget> {
   const sc = new ServiceCatalogClient({ maxAttempts: 6, ...clientConfig });
   // A product provisioned moments ago (the fixture) can take a while to appear in the search.
   let product = await readProduct(sc, fixture.productId);
@@ -95,6 +109,13 @@ export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalo
   }
   const region = await sc.config.region();
   const withoutPassRole = fixture.noPassRoleRoleArn ? assumedClient(fixture.noPassRoleRoleArn, clientConfig) : undefined;
+  const ledger: LedgerTable | undefined = fixture.ledgerTableName
+    ? {
+        tableName: fixture.ledgerTableName,
+        client: new DynamoDBClient({ maxAttempts: 6, ...dynamodbConfig }),
+        handlerEnv: handlerEnvOf(dynamodbConfig),
+      }
+    : undefined;
   return {
     name: `AWS account ${home.account}, ${region}`,
     kind: 'aws',
@@ -108,9 +129,11 @@ export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalo
       Promise.resolve({ LAUNCH_ROLE: `arn:${home.partition}:iam::${home.account}:role/ppp-contract-no-such-role-${randomSuffix(10)}` }),
     makeBusy: fixture.mayUpdateProduct ? () => updateInPlace(sc, fixture.productId) : undefined,
     withoutPassRole,
+    ledger,
     close: () => {
       sc.destroy();
       withoutPassRole?.destroy();
+      ledger?.client.destroy();
       return Promise.resolve();
     },
   };

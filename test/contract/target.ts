@@ -1,6 +1,7 @@
 /**
- * What the contract suite runs against: a Service Catalog with one provisioned product it may change (and puts back), and principals to set.
+ * What the contract suite runs against: a Service Catalog with one provisioned product it may change (and puts back), principals to set, and a DynamoDB table of the ledger's shape.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 
 /** How long the target's operations take, and so how the suite waits on them. */
@@ -9,6 +10,23 @@ export interface TargetTiming {
   readonly pollMs: number;
   /** How long a record (or a busy product) may take before the suite gives up on it. */
   readonly recordTimeoutMs: number;
+}
+
+/**
+ * A DynamoDB table of the ledger's shape (lib/contract.ts LEDGER: partition key `id`, a string;
+ * TTL on `expiration`) that the suite may write items of its own to.
+ */
+export interface LedgerTable {
+  readonly tableName: string;
+  /** A client of the table's DynamoDB, for the suite's own requests. */
+  readonly client: DynamoDBClient;
+  /**
+   * What the handler's ledger modules (lambda/ledger.ts, which reads its settings from the
+   * environment as in Lambda) need in the environment, besides the table's name, to reach the
+   * same DynamoDB: nothing on AWS (the standard chain, like the suite's clients), the endpoint,
+   * region and credentials of DynamoDB Local for the fake.
+   */
+  readonly handlerEnv: Readonly<Record<string, string>>;
 }
 
 /** One endpoint the suite can run against: the project's fakes, or AWS. */
@@ -35,6 +53,8 @@ export interface ContractTarget {
   readonly makeBusy?: () => Promise<void>;
   /** A Service Catalog client whose principal may not iam:PassRole the launch role. Absent: none here. */
   readonly withoutPassRole?: ServiceCatalogClient;
+  /** The ledger-shaped table. Absent: no DynamoDB behaviour runs. */
+  readonly ledger?: LedgerTable;
   /** Stops what the target started and releases its clients. */
   close(): Promise<void>;
 }

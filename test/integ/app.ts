@@ -6,9 +6,11 @@
  *
  * `npm run test:integ:aws` and `npm run test:contract:aws` deploy and destroy these stacks.
  */
-import { App, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Owner, ProvisionedProductProperties } from '../../lib';
+import { LEDGER } from '../../lib/contract';
 import { ServiceCatalogFixture } from './fixture';
 import { CONSTRUCT_OUTPUTS, CONTRACT_FIXTURE_STACK, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS, INTEG_STACK, STEP_CONTEXT } from './names';
 
@@ -46,7 +48,7 @@ export function integStack(app: App, step: IntegStep, props?: StackProps): Stack
   return stack;
 }
 
-/** The contract suite's fixture: the same product and roles, and a principal that may not pass roles. */
+/** The contract suite's fixture: the same product and roles, a principal that may not pass roles, and a table of the ledger's shape. */
 export function contractFixtureStack(app: App, props?: StackProps): Stack {
   const stack = new Stack(app, CONTRACT_FIXTURE_STACK, {
     description: 'cdk-provisioned-product-properties contract suite fixture',
@@ -75,7 +77,16 @@ export function contractFixtureStack(app: App, props?: StackProps): Stack {
       }),
     },
   });
+  // The ledger's shape (lib/contract.ts LEDGER), as the provider declares its own: the DynamoDB
+  // behaviours write items of their own to it, and it goes with the stack.
+  const ledger = new dynamodb.Table(stack, 'Ledger', {
+    partitionKey: { name: LEDGER.partitionKey, type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: LEDGER.timeToLiveAttribute,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
   new CfnOutput(stack, CONTRACT_OUTPUTS.noPassRoleRoleArn, { value: noPassRole.roleArn });
+  new CfnOutput(stack, CONTRACT_OUTPUTS.ledgerTableName, { value: ledger.tableName });
   return stack;
 }
 

@@ -26,4 +26,5 @@ export const CONSTRUCT_OUTPUTS = {
 /** Outputs of the contract fixture stack only. */
 export const CONTRACT_OUTPUTS = {
   noPassRoleRoleArn: 'NoPassRoleCallerArn',
+  ledgerTableName: 'LedgerTableName',
 } as const;
