@@ -111,11 +111,18 @@ describe('the contract runner', () => {
     expect(lines.at(-1)).toMatch(/^\d+ as assumed, \d+ differ, 0 inconclusive, 1 not run$/);
   });
 
-  test('the AWS target, run against the fakes on a named product, reaches every behaviour it can and puts the product back', async () => {
+  test('the AWS target, run against the fakes on a named product and table, reaches every behaviour it can and puts the product back', async () => {
     const fake = await startFakeTarget();
     const target = await awsTarget(
-      { productId: FAKE_FIXTURE.productId, owner: FAKE_FIXTURE.owners[0], launchRole: FAKE_FIXTURE.launchRole, mayUpdateProduct: false },
+      {
+        productId: FAKE_FIXTURE.productId,
+        owner: FAKE_FIXTURE.owners[0],
+        launchRole: FAKE_FIXTURE.launchRole,
+        ledgerTableName: fake.ledger.tableName,
+        mayUpdateProduct: false,
+      },
       fakeClientConfig(fake.fakeServiceCatalog.endpoint),
+      fakeClientConfig(fake.dynamodbLocal.endpoint),
     );
     try {
       expect(target.name).toBe('AWS account 123456789012, us-east-1');
