@@ -1,5 +1,5 @@
 /**
- * The contract target on AWS: the suite's own fixture stack (its outputs) or a provisioned product named by environment variables, reached through the standard credential chain.
+ * The contract target on AWS: the suite's own fixture stack (its outputs) or a provisioned product and a ledger-shaped table named by environment variables, reached through the standard credential chain.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
