@@ -47,7 +47,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, prin
   if (named) return runOn(await awsTarget(named), print);
 
   const keep = env.CONTRACT_KEEP_FIXTURE === '1';
-  print(`deploying the fixture stack ${CONTRACT_FIXTURE_STACK} with the project's CDK CLI (a few minutes; it creates nothing billable)`);
+  print(
+    `deploying the fixture stack ${CONTRACT_FIXTURE_STACK} with the project's CDK CLI (a few minutes; its one billable part is an on-demand table: a run costs a fraction of a cent)`,
+  );
   try {
     const outputs = await deployStack(CONTRACT_FIXTURE_STACK, {});
     return await runOn(await awsTarget(fixtureFromOutputs(outputs)), print);
