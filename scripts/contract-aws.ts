@@ -1,15 +1,17 @@
 /**
- * `npm run test:contract:aws`: the contract suite (test/contract/) against the real Service Catalog and Step Functions, printing for each behaviour "as the fake assumes" or "differs: …".
+ * `npm run test:contract:aws`: the contract suite (test/contract/) against the real Service Catalog and DynamoDB, printing for each behaviour "as the fake assumes" or "differs: …".
  *
  * Without credentials and a region it says what it needs and exits 2 before calling AWS. With
  * them it deploys its fixture stack (test/integ/app.ts ProvisionedProductPropertiesContractFixture:
- * portfolio, no-op product, provisioned product, roles, a state machine) with the project's CDK
- * CLI, runs the suite, and destroys the stack (CONTRACT_KEEP_FIXTURE=1 keeps it for the next run).
- * CONTRACT_PROVISIONED_PRODUCT_ID names a product of your own instead (see test/contract/aws-target.ts).
+ * portfolio, no-op product, provisioned product, roles, an on-demand table of the ledger's shape)
+ * with the project's CDK CLI, runs the suite, and destroys the stack (CONTRACT_KEEP_FIXTURE=1
+ * keeps it for the next run). CONTRACT_PROVISIONED_PRODUCT_ID names a product of your own instead,
+ * and CONTRACT_LEDGER_TABLE_NAME a ledger-shaped table for the DynamoDB behaviours (see
+ * test/contract/aws-target.ts).
  * Exit code: 0 when nothing differs, 1 when something does (or the run failed), 2 when it could not start.
  *
  *   npm run test:contract:aws             # against AWS
- *   npm run test:contract:aws -- --fake   # the same report against the project's fakes (offline)
+ *   npm run test:contract:aws -- --fake   # the same report against the project's fakes and DynamoDB Local (offline; Java 17)
  */
 import { CONTRACT_FIXTURE_STACK } from '../test/integ/names';
 import { awsTarget, fixtureFromEnv, fixtureFromOutputs } from '../test/contract/aws-target';
@@ -23,7 +25,7 @@ const COMMAND = 'npm run test:contract:aws';
 /** Runs the suite as the command line asks; returns the exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<number> {
   if (argv.includes('--fake')) {
-    // Loaded here: the fakes bring the harness and the CDK, which a run against AWS does not need.
+    // Loaded here: the fakes bring the harness, the CDK and DynamoDB Local, which a run against AWS does not need.
     const { startFakeTarget } = await import('../test/contract/fake-target');
     return runOn(await startFakeTarget(), print);
   }
@@ -45,7 +47,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, prin
   if (named) return runOn(await awsTarget(named), print);
 
   const keep = env.CONTRACT_KEEP_FIXTURE === '1';
-  print(`deploying the fixture stack ${CONTRACT_FIXTURE_STACK} with the project's CDK CLI (a few minutes; it creates nothing billable)`);
+  print(
+    `deploying the fixture stack ${CONTRACT_FIXTURE_STACK} with the project's CDK CLI (a few minutes; its one billable part is an on-demand table: a run costs a fraction of a cent)`,
+  );
   try {
     const outputs = await deployStack(CONTRACT_FIXTURE_STACK, {});
     return await runOn(await awsTarget(fixtureFromOutputs(outputs)), print);

@@ -68,11 +68,26 @@ describe('without credentials', () => {
     expect(status).toBe(2);
   });
 
-  test('a named product without the principals to set is refused before any call, naming the missing variables', () => {
+  test('a named product without the principals to set is refused before any call, naming the missing variables; a named ledger-shaped table is optional', () => {
     expect(() => fixtureFromEnv({ [CONTRACT_ENV.productId]: 'pp-mine' })).toThrow(
       'CONTRACT_PROVISIONED_PRODUCT_ID=pp-mine names your own product, so the suite also needs CONTRACT_OWNER_ARN and CONTRACT_LAUNCH_ROLE_ARN',
     );
     expect(fixtureFromEnv({})).toBeUndefined();
+    expect(
+      fixtureFromEnv({
+        [CONTRACT_ENV.productId]: 'pp-mine',
+        [CONTRACT_ENV.owner]: 'arn:aws:iam::123456789012:role/A',
+        [CONTRACT_ENV.launchRole]: 'arn:aws:iam::123456789012:role/L',
+        [CONTRACT_ENV.ledgerTableName]: 'my-ledger-shaped-table',
+      }),
+    ).toEqual({
+      productId: 'pp-mine',
+      owner: 'arn:aws:iam::123456789012:role/A',
+      launchRole: 'arn:aws:iam::123456789012:role/L',
+      noPassRoleRoleArn: undefined,
+      ledgerTableName: 'my-ledger-shaped-table',
+      mayUpdateProduct: false,
+    });
   });
 });
 
@@ -96,11 +111,18 @@ describe('the contract runner', () => {
     expect(lines.at(-1)).toMatch(/^\d+ as assumed, \d+ differ, 0 inconclusive, 1 not run$/);
   });
 
-  test('the AWS target, run against the fakes on a named product, reaches every behaviour it can and puts the product back', async () => {
+  test('the AWS target, run against the fakes on a named product and table, reaches every behaviour it can and puts the product back', async () => {
     const fake = await startFakeTarget();
     const target = await awsTarget(
-      { productId: FAKE_FIXTURE.productId, owner: FAKE_FIXTURE.owners[0], launchRole: FAKE_FIXTURE.launchRole, mayUpdateProduct: false },
+      {
+        productId: FAKE_FIXTURE.productId,
+        owner: FAKE_FIXTURE.owners[0],
+        launchRole: FAKE_FIXTURE.launchRole,
+        ledgerTableName: fake.ledger.tableName,
+        mayUpdateProduct: false,
+      },
       fakeClientConfig(fake.fakeServiceCatalog.endpoint),
+      fakeClientConfig(fake.dynamodbLocal.endpoint),
     );
     try {
       expect(target.name).toBe('AWS account 123456789012, us-east-1');
@@ -117,14 +139,9 @@ describe('the contract runner', () => {
         /^differs: the service applied \{"LAUNCH_ROLE":"arn:aws:iam::123456789012:role\/ppp-contract-no-such-role-/,
       );
       Object.assign(expected, {
-        // What a named product does not offer: an update of the product, a state machine, a principal without iam:PassRole.
+        // What a named product does not offer: an update of the product, a principal without iam:PassRole.
         'sc.busy-update': 'not-run',
         'sc.passrole': 'not-run',
-        'sfn.describe-input': 'not-run',
-        'sfn.listing-lag': 'not-run',
-        'sfn.newest-first': 'not-run',
-        'sfn.pagination': 'not-run',
-        'sfn.status-filter': 'not-run',
         // The AWS target's unappliable write names a role that does not exist; the fake knows no roles and applies it.
         'sc.failed-record': applied,
       });
@@ -151,19 +168,19 @@ describe("the fixture stacks through the project's CDK CLI", () => {
       [FIXTURE_OUTPUTS.ownerB]: 'arn:aws:iam::123456789012:role/B',
       [FIXTURE_OUTPUTS.launchRole]: 'arn:aws:iam::123456789012:role/L',
       [FIXTURE_OUTPUTS.priorLaunchRole]: 'arn:aws:iam::123456789012:role/P',
-      [CONTRACT_OUTPUTS.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:S',
       [CONTRACT_OUTPUTS.noPassRoleRoleArn]: 'arn:aws:iam::123456789012:role/N',
+      [CONTRACT_OUTPUTS.ledgerTableName]: 'ProvisionedProductPropertiesContractFixture-Ledger-ABC',
     };
     expect(fixtureFromOutputs(stackOutputs({ [CONTRACT_FIXTURE_STACK]: outputs }, CONTRACT_FIXTURE_STACK))).toEqual({
       productId: 'pp-x',
       owner: 'arn:aws:iam::123456789012:role/A',
       launchRole: 'arn:aws:iam::123456789012:role/L',
-      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:S',
       noPassRoleRoleArn: 'arn:aws:iam::123456789012:role/N',
+      ledgerTableName: 'ProvisionedProductPropertiesContractFixture-Ledger-ABC',
       mayUpdateProduct: true,
     });
-    const { [CONTRACT_OUTPUTS.stateMachineArn]: _dropped, ...partial } = outputs;
-    expect(() => fixtureFromOutputs(partial)).toThrow('The contract fixture stack has no output ExecutionsStateMachineArn');
+    const { [CONTRACT_OUTPUTS.ledgerTableName]: _dropped, ...partial } = outputs;
+    expect(() => fixtureFromOutputs(partial)).toThrow('The contract fixture stack has no output LedgerTableName');
     expect(() => stackOutputs({}, INTEG_STACK)).toThrow('cdk deploy wrote no outputs for stack ProvisionedProductPropertiesInteg');
   });
 

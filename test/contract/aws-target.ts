@@ -1,19 +1,19 @@
 /**
- * The contract target on AWS: the suite's own fixture stack (its outputs) or a provisioned product named by environment variables, reached through the standard credential chain.
+ * The contract target on AWS: the suite's own fixture stack (its outputs) or a provisioned product and a ledger-shaped table named by environment variables, reached through the standard credential chain.
  */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   DescribeProvisionedProductCommand,
   ServiceCatalogClient,
   type ServiceCatalogClientConfig,
   UpdateProvisionedProductCommand,
 } from '@aws-sdk/client-service-catalog';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { LISTING_CHECK_WINDOW_MS } from '../../lambda/deliveries';
 import { homeOf } from '../../lib/rules';
 import { randomSuffix, sleep } from './behaviour';
+import { handlerEnvOf } from './handler-ledger';
 import { readProduct } from './probes';
-import type { ContractTarget } from './target';
+import type { ContractTarget, LedgerTable } from './target';
 import { CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from '../integ/names';
 
 /** What the suite needs on AWS. */
@@ -23,9 +23,10 @@ export interface AwsFixture {
   readonly owner: string;
   /** A launch role the suite may set (other than the product's current one). */
   readonly launchRole: string;
-  readonly stateMachineArn?: string;
   /** A role the suite may assume that may update provisioned products but not pass roles. */
   readonly noPassRoleRoleArn?: string;
+  /** A table of the ledger's shape (partition key `id`, a string; TTL on `expiration`) the suite may write items of its own to. */
+  readonly ledgerTableName?: string;
   /** Whether the suite may update the provisioned product itself to make it busy: only its own fixture. */
   readonly mayUpdateProduct: boolean;
 }
@@ -35,8 +36,8 @@ export const CONTRACT_ENV = {
   productId: 'CONTRACT_PROVISIONED_PRODUCT_ID',
   owner: 'CONTRACT_OWNER_ARN',
   launchRole: 'CONTRACT_LAUNCH_ROLE_ARN',
-  stateMachineArn: 'CONTRACT_STATE_MACHINE_ARN',
   noPassRoleRoleArn: 'CONTRACT_NO_PASSROLE_ROLE_ARN',
+  ledgerTableName: 'CONTRACT_LEDGER_TABLE_NAME',
 } as const;
 
 /** A product named by the environment ({@link CONTRACT_ENV}), or undefined when none is; throws what is missing. */
@@ -50,15 +51,16 @@ export function fixtureFromEnv(env: NodeJS.ProcessEnv): AwsFixture | undefined {
     throw new Error(
       `${CONTRACT_ENV.productId}=${productId} names your own product, so the suite also needs ${missing.join(' and ')}: ` +
         'an owner and a launch role of its account that it may set (it puts the current ones back after each change). ' +
-        `Optional: ${CONTRACT_ENV.stateMachineArn} (a standard state machine whose executions run for minutes) and ${CONTRACT_ENV.noPassRoleRoleArn} (a role you may assume that may update provisioned products but not iam:PassRole).`,
+        `Optional: ${CONTRACT_ENV.noPassRoleRoleArn} (a role you may assume that may update provisioned products but not iam:PassRole) and ` +
+        `${CONTRACT_ENV.ledgerTableName} (a DynamoDB table of the ledger's shape, partition key "id" (a string) and TTL on "expiration", that the suite may write items of its own to).`,
     );
   }
   return {
     productId,
     owner,
     launchRole,
-    stateMachineArn: env[CONTRACT_ENV.stateMachineArn] || undefined,
     noPassRoleRoleArn: env[CONTRACT_ENV.noPassRoleRoleArn] || undefined,
+    ledgerTableName: env[CONTRACT_ENV.ledgerTableName] || undefined,
     mayUpdateProduct: false,
   };
 }
@@ -74,19 +76,24 @@ export function fixtureFromOutputs(outputs: Readonly<Record<string, string>>): A
     productId: get(FIXTURE_OUTPUTS.productId),
     owner: get(FIXTURE_OUTPUTS.ownerA),
     launchRole: get(FIXTURE_OUTPUTS.launchRole),
-    stateMachineArn: get(CONTRACT_OUTPUTS.stateMachineArn),
     noPassRoleRoleArn: get(CONTRACT_OUTPUTS.noPassRoleRoleArn),
+    ledgerTableName: get(CONTRACT_OUTPUTS.ledgerTableName),
     mayUpdateProduct: true,
   };
 }
 
 /**
- * The target over `fixture`. `clientConfig` goes to every client (the tests point them at the
- * fakes); by default the SDK's standard credential chain and region apply.
+ * The target over `fixture`. `clientConfig` goes to every client, `dynamodbConfig` (default: the
+ * same) to the DynamoDB ones, the suite's and, through the environment, the handler's (the tests
+ * point them at the fakes and DynamoDB Local); by default the SDK's standard credential chain and
+ * region apply.
  */
-export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalogClientConfig = {}): Promise<ContractTarget> {
+export async function awsTarget(
+  fixture: AwsFixture,
+  clientConfig: ServiceCatalogClientConfig = {},
+  dynamodbConfig: DynamoDBClientConfig = clientConfig,
+): Promise<ContractTarget> {
   const sc = new ServiceCatalogClient({ maxAttempts: 6, ...clientConfig });
-  const sfn = new SFNClient({ maxAttempts: 6, ...(clientConfig as object) });
   // A product provisioned moments ago (the fixture) can take a while to appear in the search.
   let product = await readProduct(sc, fixture.productId);
   for (let attempt = 1; !product.listed && attempt < 30; attempt++) {
@@ -101,41 +108,33 @@ export async function awsTarget(fixture: AwsFixture, clientConfig: ServiceCatalo
     );
   }
   const region = await sc.config.region();
-  const started: string[] = [];
   const withoutPassRole = fixture.noPassRoleRoleArn ? assumedClient(fixture.noPassRoleRoleArn, clientConfig) : undefined;
+  const ledger: LedgerTable | undefined = fixture.ledgerTableName
+    ? {
+        tableName: fixture.ledgerTableName,
+        client: new DynamoDBClient({ maxAttempts: 6, ...dynamodbConfig }),
+        handlerEnv: handlerEnvOf(dynamodbConfig),
+      }
+    : undefined;
   return {
     name: `AWS account ${home.account}, ${region}`,
     kind: 'aws',
     serviceCatalog: sc,
-    stepFunctions: sfn,
     productId: fixture.productId,
     owners: [fixture.owner, product.owner],
     launchRole: fixture.launchRole,
     foreignAccount: home.account === '111111111111' ? '222222222222' : '111111111111',
-    timing: { pollMs: 1_000, recordTimeoutMs: 10 * 60_000, listingTimeoutMs: LISTING_CHECK_WINDOW_MS, executionGapMs: 1_100 },
+    timing: { pollMs: 1_000, recordTimeoutMs: 10 * 60_000 },
     unappliableWrite: () =>
       Promise.resolve({ LAUNCH_ROLE: `arn:${home.partition}:iam::${home.account}:role/ppp-contract-no-such-role-${randomSuffix(10)}` }),
     makeBusy: fixture.mayUpdateProduct ? () => updateInPlace(sc, fixture.productId) : undefined,
     withoutPassRole,
-    executions: fixture.stateMachineArn
-      ? {
-          stateMachineArn: fixture.stateMachineArn,
-          start: async (input) => {
-            const out = await sfn.send(
-              new StartExecutionCommand({ stateMachineArn: fixture.stateMachineArn, name: `contract-${randomSuffix(16)}`, input }),
-            );
-            started.push(out.executionArn ?? '');
-            return out.executionArn ?? '';
-          },
-        }
-      : undefined,
-    close: async () => {
-      for (const executionArn of started) {
-        await sfn.send(new StopExecutionCommand({ executionArn, cause: 'contract suite done' })).catch(() => undefined);
-      }
+    ledger,
+    close: () => {
       sc.destroy();
-      sfn.destroy();
       withoutPassRole?.destroy();
+      ledger?.client.destroy();
+      return Promise.resolve();
     },
   };
 }

@@ -1,16 +1,15 @@
 /**
- * The contract suite's vocabulary: a behaviour of Service Catalog or Step Functions the handler relies on, the context its body runs in, and the ways a run of it can end.
+ * The contract suite's vocabulary: a behaviour of a service the handler relies on, the context its body runs in, and the ways a run of it can end.
  *
- * A behaviour's body is written once against the SDK clients of its {@link ContractContext}: the
- * same body runs against the project's fakes (`npm test`) and against AWS
- * (`npm run test:contract:aws`). It ends normally when the service behaved as assumed, and throws
+ * A behaviour's body is written once against the SDK clients of its {@link ContractContext} and its
+ * target: the same body runs against the project's fakes and DynamoDB Local (`npm test`) and
+ * against AWS (`npm run test:contract:aws`). It ends normally when the service behaved as assumed, and throws
  * {@link Difference} (it did not), {@link Inconclusive} (the run could not observe the situation,
  * e.g. a record finished before it could be seen running) or {@link NotRun} (the target lacks what
  * the behaviour needs). Any other error is a difference too: the service answered what the
  * handler does not expect.
  */
 import type { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
-import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { ContractTarget } from './target';
 
 /** How the project's fakes stand to a behaviour. */
@@ -26,7 +25,7 @@ export type FakeStanding =
 export interface Behaviour {
   /** Stable id, e.g. `sc.busy-record`: the README's list and the report name it. */
   readonly id: string;
-  readonly service: 'Service Catalog' | 'Step Functions';
+  readonly service: 'Service Catalog' | 'DynamoDB';
   /** What the handler assumes, in one or two sentences. */
   readonly assumption: string;
   /** Where the handler relies on it, and what would go wrong otherwise. */
@@ -43,7 +42,6 @@ export interface Behaviour {
 export interface ContractContext {
   readonly target: ContractTarget;
   readonly sc: ServiceCatalogClient;
-  readonly sfn: SFNClient;
   /** Notes what was seen (statuses, lags, error names): printed with the result. */
   readonly observe: (text: string) => void;
 }
@@ -58,7 +56,7 @@ export class Inconclusive extends Error {
   override readonly name = 'Inconclusive';
 }
 
-/** The target lacks what the behaviour needs (a state machine, a principal without iam:PassRole...). */
+/** The target lacks what the behaviour needs (a principal without iam:PassRole, say). */
 export class NotRun extends Error {
   override readonly name = 'NotRun';
 }

@@ -4,14 +4,17 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Behaviour } from './behaviour';
+import { useDynamoDBLocal } from '../support/fixtures';
 import { type FakeTarget, startFakeTarget } from './fake-target';
 import { runBehaviour } from './runner';
 import { BEHAVIOURS } from './suite';
 
+// One DynamoDB Local for the file (its JVM takes seconds to start); each target gets a fresh table in it.
+const dynamodbLocal = useDynamoDBLocal();
 let target: FakeTarget | undefined;
 
 beforeEach(async () => {
-  target = await startFakeTarget();
+  target = await startFakeTarget({ dynamodbLocal: dynamodbLocal() });
 });
 
 afterEach(async () => {
@@ -21,7 +24,6 @@ afterEach(async () => {
   try {
     // The suite's calls must be well-formed: a malformed one would test the fake's validation instead.
     expect(current.fakeServiceCatalog.violations).toEqual([]);
-    expect(current.fakeStepFunctions.violations).toEqual([]);
   } finally {
     await current.close();
   }
@@ -38,7 +40,7 @@ async function expectHolds(behaviour: Behaviour): Promise<void> {
   });
 }
 
-describe.each(['Service Catalog', 'Step Functions'] as const)('%s, as the handler relies on it, holds of the fake', (service) => {
+describe.each(['Service Catalog', 'DynamoDB'] as const)('%s, as the handler relies on it, holds of the fake', (service) => {
   for (const behaviour of BEHAVIOURS.filter((b) => b.service === service)) {
     const name = `${behaviour.id}: ${behaviour.assumption}`;
     switch (behaviour.fake.kind) {

@@ -27,7 +27,7 @@ export interface ContractReport {
 /** Runs one behaviour against `target` and classifies how it ended. */
 export async function runBehaviour(target: ContractTarget, behaviour: Behaviour): Promise<BehaviourResult> {
   const observations: string[] = [];
-  const ctx: ContractContext = { target, sc: target.serviceCatalog, sfn: target.stepFunctions, observe: (t) => observations.push(t) };
+  const ctx: ContractContext = { target, sc: target.serviceCatalog, observe: (t) => observations.push(t) };
   try {
     await behaviour.run(ctx);
     return { behaviour, verdict: 'as-assumed', detail: '', observations };

@@ -1,7 +1,8 @@
 /**
- * The contract suite: every behaviour the handler relies on, in the order a run takes them (reads before writes, the session owner first while the product is as provisioned).
+ * The contract suite: every behaviour the handler relies on, in the order a run takes them (Service Catalog's reads before its writes, the session owner first while the product is as provisioned; then DynamoDB's).
  */
 import type { Behaviour } from './behaviour';
+import { conditionalPut, consistentRead, mapMember, requestOnce, timeToLive, transactionCancelled, writeLease } from './dynamodb';
 import { acceptLanguage, describeProduct, notFound, searchListsOwner, searchUnmatched, sessionOwner } from './service-catalog-reads';
 import {
   busyRecord,
@@ -16,7 +17,6 @@ import {
   tokenRepeatBusy,
   userArnRoundTrip,
 } from './service-catalog-writes';
-import { describeInput, listingLag, newestFirst, pagination, statusFilter } from './step-functions';
 
 export const BEHAVIOURS: readonly Behaviour[] = [
   sessionOwner,
@@ -36,9 +36,11 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   launchRoleNotCleared,
   foreignPrincipals,
   passRole,
-  describeInput,
-  listingLag,
-  newestFirst,
-  pagination,
-  statusFilter,
+  conditionalPut,
+  consistentRead,
+  requestOnce,
+  transactionCancelled,
+  mapMember,
+  writeLease,
+  timeToLive,
 ];

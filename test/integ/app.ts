@@ -6,10 +6,11 @@
  *
  * `npm run test:integ:aws` and `npm run test:contract:aws` deploy and destroy these stacks.
  */
-import { App, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Owner, ProvisionedProductProperties } from '../../lib';
+import { LEDGER } from '../../lib/contract';
 import { ServiceCatalogFixture } from './fixture';
 import { CONSTRUCT_OUTPUTS, CONTRACT_FIXTURE_STACK, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS, INTEG_STACK, STEP_CONTEXT } from './names';
 
@@ -47,7 +48,7 @@ export function integStack(app: App, step: IntegStep, props?: StackProps): Stack
   return stack;
 }
 
-/** The contract suite's fixture: the same product and roles, a state machine whose executions wait, and a principal that may not pass roles. */
+/** The contract suite's fixture: the same product and roles, a principal that may not pass roles, and a table of the ledger's shape. */
 export function contractFixtureStack(app: App, props?: StackProps): Stack {
   const stack = new Stack(app, CONTRACT_FIXTURE_STACK, {
     description: 'cdk-provisioned-product-properties contract suite fixture',
@@ -56,10 +57,6 @@ export function contractFixtureStack(app: App, props?: StackProps): Stack {
   const fixture = new ServiceCatalogFixture(stack, 'Fixture');
   fixtureOutputs(stack, fixture);
 
-  const executions = new sfn.StateMachine(stack, 'Executions', {
-    comment: 'Executions the contract suite starts and lists; each waits five minutes (it stops them when done)',
-    definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Wait(stack, 'Wait', { time: sfn.WaitTime.duration(Duration.minutes(5)) })),
-  });
   const noPassRole = new iam.Role(stack, 'NoPassRoleCaller', {
     assumedBy: new iam.AccountRootPrincipal(),
     description: 'May update provisioned products but not pass roles: the contract suite checks that LAUNCH_ROLE needs iam:PassRole',
@@ -80,8 +77,16 @@ export function contractFixtureStack(app: App, props?: StackProps): Stack {
       }),
     },
   });
-  new CfnOutput(stack, CONTRACT_OUTPUTS.stateMachineArn, { value: executions.stateMachineArn });
+  // The ledger's shape (lib/contract.ts LEDGER), as the provider declares its own: the DynamoDB
+  // behaviours write items of their own to it, and it goes with the stack.
+  const ledger = new dynamodb.Table(stack, 'Ledger', {
+    partitionKey: { name: LEDGER.partitionKey, type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: LEDGER.timeToLiveAttribute,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
   new CfnOutput(stack, CONTRACT_OUTPUTS.noPassRoleRoleArn, { value: noPassRole.roleArn });
+  new CfnOutput(stack, CONTRACT_OUTPUTS.ledgerTableName, { value: ledger.tableName });
   return stack;
 }
 

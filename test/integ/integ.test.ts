@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LifecycleDriver, type LocalServices, startLocalServices } from '../../harness';
 import { Owner, type ProvisionedProductPropertiesProps } from '../../lib';
-import { RESOURCE_TYPE } from '../../lib/contract';
+import { LEDGER, RESOURCE_TYPE } from '../../lib/contract';
 import { CONSTRUCT_ID, CONTRACT_FIXTURE_STACK, INTEG_STACK, STEP_CONTEXT, buildTestApp } from './app';
 import { CONSTRUCT_OUTPUTS, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from './names';
 import { INTEG_STEPS, type IntegDeployer, type IntegStep, STEPS, runIntegration } from './steps';
@@ -116,11 +116,22 @@ describe('the integration app synthesizes', () => {
     );
   });
 
-  test('the contract fixture adds a state machine whose executions wait, and a principal denied iam:PassRole', () => {
+  test("the contract fixture adds a principal denied iam:PassRole and an on-demand table of the ledger's shape that goes with the stack", () => {
     const contract = Template.fromStack(managed.contract);
     contract.resourceCountIs('AWS::ServiceCatalog::CloudFormationProvisionedProduct', 1);
     contract.resourceCountIs(RESOURCE_TYPE, 0);
-    contract.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    contract.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    contract.resourceCountIs('AWS::DynamoDB::Table', 1);
+    contract.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+      Properties: {
+        KeySchema: [{ AttributeName: LEDGER.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: LEDGER.partitionKey, AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: LEDGER.timeToLiveAttribute, Enabled: true },
+      },
+    });
     contract.hasResourceProperties('AWS::IAM::Role', {
       Policies: [{ PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'iam:PassRole' })]) } }],
     });
@@ -134,11 +145,11 @@ describe('the integration app synthesizes', () => {
   test('cdk-nag (AwsSolutions) reports nothing from the construct: every finding is on the test fixture', () => {
     const report = new AwsSolutionsChecks().validateScope(managed.app);
     const paths = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? ''}`));
-    // The fixture's own findings (launch roles for any SC-* stack, a state machine without logs)
+    // The fixture's own findings (launch roles for any SC-* stack, a table without point-in-time recovery)
     // show that the pack ran on the whole app.
     expect(paths.length).toBeGreaterThan(0);
     const stacks = `(${INTEG_STACK}|${CONTRACT_FIXTURE_STACK})`;
-    const fixture = new RegExp(`^\\S+ ${stacks}/(Fixture|Executions|NoPassRoleCaller)/`);
+    const fixture = new RegExp(`^\\S+ ${stacks}/(Fixture|NoPassRoleCaller|Ledger)/`);
     expect(paths.filter((p) => !fixture.test(p))).toEqual([]);
     expect(paths.filter((p) => p.includes(`/${CONSTRUCT_ID}/`) || p.includes('ProvisionedProductPropertiesProvider'))).toEqual([]);
   });

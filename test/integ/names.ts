@@ -25,6 +25,6 @@ export const CONSTRUCT_OUTPUTS = {
 
 /** Outputs of the contract fixture stack only. */
 export const CONTRACT_OUTPUTS = {
-  stateMachineArn: 'ExecutionsStateMachineArn',
   noPassRoleRoleArn: 'NoPassRoleCallerArn',
+  ledgerTableName: 'LedgerTableName',
 } as const;
