@@ -49,6 +49,8 @@ export class DynamoDBLocal {
       [
         `-Djava.library.path=${path.join(home, 'DynamoDBLocal_lib')}`,
         '-Xms64m',
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
         '-Xmx512m',
         '-cp',
         `${path.join(home, 'DynamoDBLocal.jar')}${path.delimiter}${path.join(home, 'DynamoDBLocal_lib', '*')}`,
