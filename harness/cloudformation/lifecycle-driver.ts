@@ -117,6 +117,12 @@ export interface DriverOptions {
    * own state. Required to send events.
    */
   readonly cloudFormation?: FakeCloudFormation;
+  /**
+   * Another driver of the same stack (another custom resource of it): this driver then plays the
+   * same stack, its StackId and its ledger table, as the instances of one stack share a provider.
+   * Default: a stack of its own.
+   */
+  readonly sameStackAs?: LifecycleDriver;
   /** Factor applied to every duration the driver controls (default 0.01: 5 s → 50 ms). */
   readonly timeScale?: number;
   /** Logical id of the custom resource to drive (default: the only one). */
@@ -199,7 +205,7 @@ export class LifecycleDriver {
     }
     const scaled = (ms: number): number => this.scaled(ms);
     // A stack of its own, as CloudFormation gives every stack it creates.
-    const stackId = model.stackId.replace(/[^/]+$/, randomUUID());
+    const stackId = options.sameStackAs?.stackId ?? model.stackId.replace(/[^/]+$/, randomUUID());
     this.handlerEnv = { ...options.env };
     this.requests = new CustomResourceRequests(model, this.resource, {
       stackId,
@@ -475,7 +481,7 @@ export class LifecycleDriver {
     return this.requests.send(request, redeliver, phase);
   }
 
-  /** Creates the stack's ledger table (once) and points the user functions at it and at the fake CloudFormation. */
+  /** Creates the stack's ledger table (once; a driver of the same stack uses its table) and points the user functions at it and at the fake CloudFormation. */
   private prepareLedger(): Promise<void> {
     const { dynamodb, cloudFormation } = this.options;
     if (!dynamodb || !cloudFormation) {
@@ -486,8 +492,9 @@ export class LifecycleDriver {
       );
     }
     this.ledgerReady ??= (async () => {
-      const table = ledgerTableOf(this.model);
-      this.ledgerTableName = await dynamodb.createTable(table);
+      const shared = this.options.sameStackAs;
+      if (shared) await shared.prepareLedger();
+      this.ledgerTableName = shared?.ledgerTableName ?? (await dynamodb.createTable(ledgerTableOf(this.model)));
       Object.assign(this.handlerEnv, {
         [LEDGER.tableEnv]: this.ledgerTableName,
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,

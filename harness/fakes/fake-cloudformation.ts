@@ -51,14 +51,16 @@ export class FakeCloudFormation {
   readonly violations: string[] = [];
   /** The next `count` calls answer with this error (ThrottlingException is retried by the SDK; AccessDenied is not). */
   fault?: { code: 'Throttling' | 'AccessDenied'; count: number };
-  private readonly stacks = new Map<string, StackResources>();
+  private readonly stacks = new Map<string, StackResources[]>();
   private readonly http = http.createServer((req, res) => this.handle(req, res));
 
-  /** Serves a stack, by its id (an ARN) and its name. */
+  /**
+   * Serves resources of a stack, by its id (an ARN) and its name. Several calls for one stack add up
+   * (each driver of a stack with many instances answers for its own resource): the first answer wins.
+   */
   serve(stackId: string, resources: StackResources): void {
-    this.stacks.set(stackId, resources);
     const name = /:stack\/([^/]+)\//.exec(stackId)?.[1];
-    if (name) this.stacks.set(name, resources);
+    for (const key of name ? [stackId, name] : [stackId]) this.stacks.set(key, [...(this.stacks.get(key) ?? []), resources]);
   }
 
   /** Stops the server. */
@@ -98,7 +100,7 @@ export class FakeCloudFormation {
         : errorXml(403, 'AccessDenied', 'User is not authorized to perform: cloudformation:DescribeStackResource');
     }
     const stack = this.stacks.get(stackName);
-    const resource = stack?.(logicalId);
+    const resource = stack?.map((answer) => answer(logicalId)).find((r) => r !== undefined);
     if (!stack) return errorXml(400, 'ValidationError', `Stack '${stackName}' does not exist`);
     if (!resource) return errorXml(400, 'ValidationError', `Resource ${logicalId} does not exist for stack ${stackName}`);
     const detail = [

@@ -5,7 +5,7 @@
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { App, Stack } from 'aws-cdk-lib';
-import { Owner, type ProvisionedProductPropertiesProps } from '../../lib';
+import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../../lib';
 import { decodePhysicalId } from '../../lambda/physical-id';
 import { ALICE, BOB, ADMIN, OPS, LAUNCH_A, LAUNCH_B, useLedgerServices, useTwoProductFake } from '../support/fixtures';
 import {
@@ -330,4 +330,37 @@ test('the handler and the framework never log the ResponseURL', async () => {
   await driver.delete();
   expect(driver.logs.length).toBeGreaterThan(10);
   expect(driver.responseUrlLeaks()).toEqual([]);
+});
+
+test('two instances of one stack share its provider and ledger, and neither supersedes the other', async () => {
+  const build = (app: App) => {
+    const stack = new Stack(app, 'Two', { env: { account: '123456789012', region: 'us-east-1' } });
+    new ProvisionedProductProperties(stack, 'Alpha', { provisionedProductId: 'pp-alpha', owner: Owner.fromArn(ADMIN) });
+    new ProvisionedProductProperties(stack, 'Beta', { provisionedProductId: 'pp-beta', owner: Owner.fromArn(OPS) });
+    return stack;
+  };
+  const model = synthesize(build);
+  const [alphaId, betaId] = Object.keys(model.template.Resources).filter(
+    (id) => model.template.Resources[id].Type === 'Custom::ProvisionedProductProperties',
+  );
+  const alpha = new LifecycleDriver(model, { endpoint: fake().endpoint, ...ledger(), timeScale: TIME_SCALE, logicalId: alphaId });
+  const beta = new LifecycleDriver(model, {
+    endpoint: fake().endpoint,
+    ...ledger(),
+    timeScale: TIME_SCALE,
+    logicalId: betaId,
+    sameStackAs: alpha,
+  });
+  // CloudFormation creates them at once, and deletes them at once.
+  const created = await Promise.all([alpha.create(), beta.create()]);
+  expect(created.map((c) => c.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  expect(beta.stackId).toBe(alpha.stackId);
+  expect(beta.ledgerTableName).toBe(alpha.ledgerTableName);
+  expect([state('pp-alpha').owner, state('pp-beta').owner]).toEqual([ADMIN, OPS]);
+  const deleted = await Promise.all([alpha.delete(), beta.delete()]);
+  expect(deleted.map((d) => d.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  expect([state('pp-alpha'), state('pp-beta')]).toEqual([
+    { owner: ALICE, launchRole: LAUNCH_A },
+    { owner: BOB, launchRole: '' },
+  ]);
 });
