@@ -6,7 +6,9 @@
  *    finishing in 0.5, 2, 8 and 30 s, in real time (timeScale 1) through the lifecycle driver (the
  *    real provider framework, the bundled handler, the fake Service Catalog), with the fast path
  *    and without it (FAST_PATH_WINDOW_MS=0: the plain provider-framework behaviour), in one run.
- * 2. Service Catalog calls per Create / Update / Delete, by operation.
+ * 2. Calls per Create / Update / Delete, by service and operation (Service Catalog, the ledger's
+ *    DynamoDB, CloudFormation), and per instance for Creates of 1, 20 and 100 instances of one
+ *    stack at once, each also with every Create delivered twice (BENCH_FLEETS=0 skips the fleets).
  * 3. Handler bundle size and module load time against the bare SDK client.
  * 4. Synth time and template size for 1, 10 and 100 instances.
  *
@@ -17,8 +19,9 @@
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Owner, type ProvisionedProductPropertiesProps } from '../lib';
-import { LifecycleDriver, startLocalServices } from '../harness';
+import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
+import { Stack } from 'aws-cdk-lib';
+import { LifecycleDriver, type LocalServices, RESOURCE_TYPE, startLocalServices, synthesize } from '../harness';
 import { footprint, median, synthScaling } from './footprint';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -30,6 +33,9 @@ const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
 const DURATIONS_MS = [500, 2_000, 8_000, 30_000];
 const CALLS_RECORD_MS = 1_500;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? '5');
+/** The fleets whose Create calls are counted, and their time scale. */
+const FLEETS = (process.env.BENCH_FLEET_SIZES ?? '1,20,100').split(',').map(Number);
+const FLEET_TIME_SCALE = 0.1;
 const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
 
 type Mode = 'fast path' | 'plain framework';
@@ -64,28 +70,100 @@ async function addedLatency(mode: Mode, nominalMs: number, sample: number, index
   }
 }
 
+/** Every call the handlers make, by service and operation: Service Catalog, the ledger (DynamoDB), CloudFormation. */
+type CallCounts = Record<string, number>;
+
+/** Counts the calls `step` makes, by `service:operation`. */
+async function countCalls(services: LocalServices, step: () => Promise<void>): Promise<CallCounts> {
+  const [sc, ddb, cfn] = [services.serviceCatalog.calls.length, services.dynamodb.calls.length, services.cloudFormation.calls.length];
+  await step();
+  const counts: CallCounts = {};
+  const add = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+  for (const c of services.serviceCatalog.calls.slice(sc)) add(`servicecatalog:${c.op}`);
+  for (const c of services.dynamodb.calls.slice(ddb)) add(`dynamodb:${c.op}`);
+  for (const c of services.cloudFormation.calls.slice(cfn)) add(`cloudformation:${c.action}`);
+  return counts;
+}
+
 /** Calls per Create / Update / Delete by operation, in one real-time lifecycle with 1.5 s records. */
-async function callsPerEvent(): Promise<Record<string, Record<string, number>>> {
+async function callsPerEvent(): Promise<Record<string, CallCounts>> {
   const services = await startLocalServices({ recordDurationMs: CALLS_RECORD_MS, account: ACCOUNT });
   const fake = services.serviceCatalog;
-  const sfn = services.stepFunctions;
   try {
     fake.addProduct({ id: 'pp-calls', owner: ORIGINAL_OWNER });
     const props = (owner: string): ProvisionedProductPropertiesProps => ({ provisionedProductId: 'pp-calls', owner: Owner.fromArn(owner) });
     const driver = LifecycleDriver.fromConstruct(props(ADMIN), { ...services.driverOptions, timeScale: 1, env: QUIET });
-    const counts: Record<string, Record<string, number>> = {};
+    const counts: Record<string, CallCounts> = {};
     const measure = async (name: string, step: () => Promise<{ Status: string }>) => {
-      const [before, sfnBefore] = [fake.calls.length, sfn.calls.length];
-      const result = await step();
-      if (result.Status !== 'SUCCESS') throw new Error(`${name} failed`);
-      counts[name] = {};
-      for (const call of [...fake.calls.slice(before), ...sfn.calls.slice(sfnBefore)])
-        counts[name][call.op] = (counts[name][call.op] ?? 0) + 1;
+      counts[name] = await countCalls(services, async () => {
+        const result = await step();
+        if (result.Status !== 'SUCCESS') throw new Error(`${name} failed`);
+      });
     };
     await measure('Create', () => driver.create());
     await measure('Update', () => driver.update(LifecycleDriver.propertiesFor(props(OPS))));
     await measure('Delete', () => driver.delete());
     return counts;
+  } finally {
+    await services.close();
+  }
+}
+
+/** A fleet's calls: per instance, for a Create of every instance of one stack at once, and for the same with every Create delivered twice. */
+interface FleetCalls {
+  readonly instances: number;
+  readonly duplicated: boolean;
+  /** Calls per instance, by service and operation (the total divided by the instances). */
+  readonly perInstance: CallCounts;
+  readonly wallMs: number;
+}
+
+/**
+ * Creates `n` instances of one stack at once (each its own driver, playing the same stack: one
+ * StackId, one ledger table), optionally with each Create delivered again two seconds after the
+ * first delivery started its waiter, then deletes them; counts the Creates' calls per instance.
+ * Scaled time (FLEET_TIME_SCALE): the call counts do not depend on it, since every duration scales alike.
+ */
+async function fleetCalls(n: number, duplicated: boolean): Promise<FleetCalls> {
+  const services = await startLocalServices({ recordDurationMs: Math.round(CALLS_RECORD_MS * FLEET_TIME_SCALE), account: ACCOUNT });
+  try {
+    const model = synthesize((app) => {
+      const stack = new Stack(app, 'Fleet', { env: { account: ACCOUNT, region: 'us-east-1' } });
+      for (let i = 0; i < n; i++) {
+        services.serviceCatalog.addProduct({ id: `pp-fleet${i}`, owner: ORIGINAL_OWNER });
+        new ProvisionedProductProperties(stack, `Instance${i}`, { provisionedProductId: `pp-fleet${i}`, owner: Owner.fromArn(ADMIN) });
+      }
+      return stack;
+    });
+    const ids = Object.keys(model.template.Resources).filter((id) => model.template.Resources[id].Type === RESOURCE_TYPE);
+    const first = new LifecycleDriver(model, { ...services.driverOptions, timeScale: FLEET_TIME_SCALE, env: QUIET, logicalId: ids[0] });
+    const drivers = [
+      first,
+      ...ids
+        .slice(1)
+        .map(
+          (logicalId) =>
+            new LifecycleDriver(model, {
+              ...services.driverOptions,
+              timeScale: FLEET_TIME_SCALE,
+              env: QUIET,
+              logicalId,
+              sameStackAs: first,
+            }),
+        ),
+    ];
+    const started = Date.now();
+    const counts = await countCalls(services, async () => {
+      const redeliver = duplicated ? ({ times: 1, when: 'after-start', afterMs: 2_000 } as const) : undefined;
+      const results = await Promise.all(drivers.map((d) => d.create(undefined, { redeliver })));
+      const failed = results.filter((r) => r.Status !== 'SUCCESS');
+      if (failed.length > 0) throw new Error(`fleet of ${n}: ${failed.length} Creates failed: ${failed[0].Reason}`);
+      await Promise.all(drivers.map((d) => d.settle()));
+    });
+    const wallMs = Date.now() - started;
+    await Promise.all(drivers.map((d) => d.delete()));
+    const perInstance = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number((v / n).toFixed(2))]));
+    return { instances: n, duplicated, perInstance, wallMs };
   } finally {
     await services.close();
   }
@@ -101,6 +179,10 @@ async function main(): Promise<void> {
     `Benchmark on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
 
+  if (process.env.BENCH_ONLY === 'fleets') {
+    for (const n of FLEETS) for (const duplicated of [false, true]) console.log(JSON.stringify(await fleetCalls(n, duplicated)));
+    return;
+  }
   // Latency: every sample concurrently (each has its own fake and driver), so the run takes about
   // as long as the slowest record plus the plain waiter's interval.
   const jobs: Array<Promise<LatencySample>> = [];
@@ -133,13 +215,27 @@ async function main(): Promise<void> {
   }
 
   const calls = await callsPerEvent();
-  console.log(`\nService Catalog calls per event (${CALLS_RECORD_MS / 1000} s records, real time):`);
+  console.log(`\nCalls per event, every service the handlers call (${CALLS_RECORD_MS / 1000} s records, real time):`);
   for (const [event, ops] of Object.entries(calls)) {
     console.log(
       `${pad(event, 8)}${Object.entries(ops)
         .map(([op, n]) => `${op} ${n}`)
         .join(', ')}`,
     );
+  }
+
+  const fleets: FleetCalls[] = [];
+  if (process.env.BENCH_FLEETS !== '0') {
+    for (const n of FLEETS) for (const duplicated of [false, true]) fleets.push(await fleetCalls(n, duplicated));
+    console.log(`\nCalls per instance, Creates of a whole stack at once (scaled time x${FLEET_TIME_SCALE}; counts do not depend on it):`);
+    const keys = [...new Set(fleets.flatMap((f) => Object.keys(f.perInstance)))].sort();
+    console.log(`${pad('instances', 11)}${pad('duplicate', 11)}${keys.map((k) => pad(k.replace(/^[a-z]+:/, ''), 16)).join('')}total`);
+    for (const f of fleets) {
+      const total = Object.values(f.perInstance).reduce((a, b) => a + b, 0);
+      console.log(
+        `${pad(f.instances, 11)}${pad(f.duplicated ? 'yes' : 'no', 11)}${keys.map((k) => pad(f.perInstance[k] ?? 0, 16)).join('')}${total.toFixed(2)}`,
+      );
+    }
   }
 
   const foot = footprint(11);
@@ -166,6 +262,7 @@ async function main(): Promise<void> {
     samplesPerCase: SAMPLES,
     latency,
     calls,
+    fleets,
     footprint: foot,
     synth,
     runSeconds: Math.round((Date.now() - started) / 1000),
