@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     const restored = final?.owner === ORIGINAL_OWNER && final.launchRole === ORIGINAL_LAUNCH_ROLE;
     console.log(
       `\n${restored ? 'Restored' : 'NOT restored'}: ${productId} is back with ${ORIGINAL_OWNER} and ${ORIGINAL_LAUNCH_ROLE}` +
-        ` (recorded at Create in the physical id: PreviousOwnerArn ${created.Data?.PreviousOwnerArn}).`,
+        ` (recorded at Create in the ledger and the physical id: PreviousOwnerArn ${created.Data?.PreviousOwnerArn}).`,
     );
     if (!restored || fake.violations.length > 0 || driver.responseUrlLeaks().length > 0) {
       if (fake.violations.length > 0) console.error(`Malformed Service Catalog calls: ${fake.violations.join('; ')}`);

@@ -182,7 +182,7 @@ describe('the provider', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       },
     });
-    expect(table.Properties.SSESpecification).toBeUndefined();
+    expect((table as { Properties: Record<string, unknown> }).Properties.SSESpecification).toBeUndefined();
     for (const fn of resources(t, 'AWS::Lambda::Function').filter((f) => String(f.Properties.Handler).startsWith('index.'))) {
       expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.LEDGER_TABLE_NAME).toEqual({ Ref: id });
     }
