@@ -291,6 +291,32 @@ describe('a resource created before the ledger existed (physical ids from the re
   );
 });
 
+describe('what the ledger holds, and when it is slow', () => {
+  test('no ResponseURL and nothing unbounded: per request a hashed record, per resource one item', async () => {
+    const id = product();
+    const e = event('Create', { id, owner: ADMIN });
+    const { physicalId } = await run(e);
+    await run(event('Update', { id, owner: OPS }, { physicalId, old: { id, owner: ADMIN } }));
+    const items = await dynamodb.items(services.ledgerTable);
+    const text = JSON.stringify(items);
+    expect(text).not.toContain('ResponseURL');
+    expect(text).not.toContain(e.ResponseURL);
+    const ids = items.map((i) => String(i[LEDGER.partitionKey]?.S));
+    for (const key of ids) expect(key.length).toBeLessThanOrEqual(200);
+    expect(ids.filter((k) => k === resourceKey(currentStackId(), e.LogicalResourceId))).toHaveLength(1);
+  });
+
+  test('two throttled ledger calls in a row are retried by the SDK: the Create goes through', async () => {
+    const fresh = await loadHandler(services, {});
+    const id = product();
+    const throttledBefore = dynamodb.calls.filter((c) => c.outcome === 'ThrottlingException').length;
+    dynamodb.throttleNext = 2;
+    await runner(fresh)(event('Create', { id, owner: ADMIN }));
+    expect(state(id).owner).toBe(ADMIN);
+    expect(dynamodb.calls.filter((c) => c.outcome === 'ThrottlingException').length - throttledBefore).toBe(2);
+  });
+});
+
 describe('the write lease', () => {
   test('a request that registers while an older request holds the lease reads the product only once the lease is given back', async () => {
     const id = product();
