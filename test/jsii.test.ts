@@ -228,6 +228,7 @@ describe('the jsii build and the generated bindings', () => {
       [
         'accept_language',
         'launch_role',
+        'ledger_encryption_key',
         'log_encryption_key',
         'owner',
         'provisioned_product_id',
