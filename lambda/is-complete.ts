@@ -15,7 +15,7 @@ import { timing } from './config';
 import { resourceStatus } from './cloudformation';
 import { hasWrites, idempotencyToken, nextPollDelay, planRestore, recordOutcome, valuesAreSettled, waiterWillGiveUp } from './decisions';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
-import { forgetPriors, ledgerCall, refOf, releaseWriteLease, takeWriteLease } from './ledger';
+import { forgetPriors, ledgerCall, recordDeleted, refOf, releaseWriteLease, takeWriteLease } from './ledger';
 import { createStands } from './ledger-rules';
 import { logger } from './logger';
 import {
@@ -66,7 +66,10 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
 async function completed(event: IsCompleteEvent, data: Record<string, string>): Promise<IsCompleteResult> {
   const productId = event.RequestType === 'Delete' ? decodePhysicalId(event.PhysicalResourceId)?.productId : undefined;
   if (productId !== undefined) {
-    await ledgerCall('forget the priors of the deleted resource', () => forgetPriors(refOf(event), productId, event.RequestId));
+    await ledgerCall('forget the priors of the deleted resource', async () => {
+      await forgetPriors(refOf(event), productId, event.RequestId);
+      await recordDeleted(refOf(event), event.PhysicalResourceId ?? '');
+    });
   }
   return { IsComplete: true, Data: data };
 }

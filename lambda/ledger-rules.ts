@@ -31,11 +31,25 @@ export interface LedgerResource {
   readonly priors: Readonly<Record<string, LedgerPriors>>;
   /** The request holding the write lease, and until when (epoch ms). */
   readonly writer?: { readonly requestId: string; readonly until: number };
+  /** The physical ids a Delete of this resource removed ({@link physicalIdKey}), with when (epoch ms): kept a day. */
+  readonly deleted: Readonly<Record<string, number>>;
 }
 
 /** The ledger key of a resource: bounded (a hash), whatever the lengths of the StackId and the logical id. */
 export function resourceKey(stackId: string, logicalResourceId: string): string {
   return `resource#${createHash('sha256').update(`${stackId}\n${logicalResourceId}`).digest('hex')}`;
+}
+
+/** How the ledger names a physical id it keeps (a Delete's tombstone): a bounded hash. */
+export function physicalIdKey(physicalId: string): string {
+  return createHash('sha256').update(physicalId).digest('hex').slice(0, 32);
+}
+
+/** Tombstones older than a request's record (no copy of a request arrives later) are dropped. */
+export function expiredTombstones(deleted: Readonly<Record<string, number>>, now: number, keepMs: number): string[] {
+  return Object.entries(deleted)
+    .filter(([, at]) => now - at > keepMs)
+    .map(([key]) => key);
 }
 
 /** The ledger key of one request's one-time registration with its resource (bounded, like {@link resourceKey}). */

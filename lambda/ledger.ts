@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { LEDGER } from '../lib/contract';
 import { ReportedError, ledgerUnavailable } from './messages';
-import { type LedgerPriors, type LedgerResource, registrationKey, resourceKey } from './ledger-rules';
+import { type LedgerPriors, type LedgerResource, expiredTombstones, physicalIdKey, registrationKey, resourceKey } from './ledger-rules';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_DYNAMODB, which is how the tests
 // point it at DynamoDB Local. maxAttempts covers throttling and 5xx bursts with backoff.
@@ -62,6 +62,8 @@ export interface Registration {
   readonly resource: LedgerResource;
   /** False when a later request of the resource registered after this one's first registration. */
   readonly isLatest: boolean;
+  /** True when the request names a physical id a Delete of the resource removed: it was not registered. */
+  readonly targetDeleted: boolean;
 }
 
 /**
@@ -70,9 +72,16 @@ export interface Registration {
  * request are written together in one transaction, so that a copy of an old request, decided again
  * because its first decision failed, can never take the place of a newer request.
  */
-export async function registerRequest(ref: ResourceRef, requestId: string, requestType: string): Promise<Registration> {
+export async function registerRequest(
+  ref: ResourceRef,
+  requestId: string,
+  requestType: string,
+  physicalResourceId?: string,
+): Promise<Registration> {
   const table = requireTable();
   const now = Date.now();
+  // CloudFormation sends nothing to a physical resource it deleted: a request that names one is a late copy.
+  const target = physicalResourceId !== undefined && requestType !== 'Create' ? physicalIdKey(physicalResourceId) : undefined;
   try {
     await ledgerClient.send(
       new TransactWriteItemsCommand({
@@ -94,7 +103,10 @@ export async function registerRequest(ref: ResourceRef, requestId: string, reque
               TableName: table,
               Key: keyOf(ref),
               UpdateExpression:
-                'SET previousRequestId = if_not_exists(latestRequestId, :nobody), latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none)',
+                'SET previousRequestId = if_not_exists(latestRequestId, :nobody), latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none), deleted = if_not_exists(deleted, :none)',
+              ...(target !== undefined
+                ? { ConditionExpression: 'attribute_not_exists(deleted.#target)', ExpressionAttributeNames: { '#target': target } }
+                : {}),
               ExpressionAttributeValues: {
                 ':r': { S: requestId },
                 ':t': { S: requestType },
@@ -108,11 +120,64 @@ export async function registerRequest(ref: ResourceRef, requestId: string, reque
       }),
     );
   } catch (e) {
+    if (!(e instanceof TransactionCanceledException)) throw e;
+    const [registration, resource] = (e.CancellationReasons ?? []).map((r) => r.Code === 'ConditionalCheckFailed');
+    if (resource) return { resource: await readResource(ref), isLatest: false, targetDeleted: true };
     // The registration exists: this request registered before (its first decision failed, or did not finish).
-    if (!(e instanceof TransactionCanceledException) || e.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw e;
+    if (!registration) throw e;
   }
   const resource = await readResource(ref);
-  return { resource, isLatest: resource.latestRequestId === requestId };
+  await dropExpiredTombstones(ref, resource, now);
+  return { resource, isLatest: resource.latestRequestId === requestId, targetDeleted: false };
+}
+
+/** Drops the tombstones no copy of a request can still need (best effort: they only cost bytes). */
+async function dropExpiredTombstones(ref: ResourceRef, resource: LedgerResource, now: number): Promise<void> {
+  const expired = expiredTombstones(resource.deleted, now, LEDGER.requestRecordSeconds * 1000);
+  if (expired.length === 0) return;
+  await ledgerClient
+    .send(
+      new UpdateItemCommand({
+        TableName: requireTable(),
+        Key: keyOf(ref),
+        UpdateExpression: `REMOVE ${expired.map((_, i) => `deleted.#t${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(expired.map((key, i) => [`#t${i}`, key])),
+      }),
+    )
+    .catch(() => undefined);
+}
+
+/** Clears the tombstone of `physicalId`: a capture answers with it again (the same product and priors make the same id). */
+export async function clearDeleted(ref: ResourceRef, physicalId: string): Promise<void> {
+  await ledgerClient.send(
+    new UpdateItemCommand({
+      TableName: requireTable(),
+      Key: keyOf(ref),
+      UpdateExpression: 'REMOVE deleted.#h',
+      ExpressionAttributeNames: { '#h': physicalIdKey(physicalId) },
+    }),
+  );
+}
+
+/**
+ * Records that a Delete of the resource removed `physicalId` (a tombstone, kept a day), so that no
+ * late copy of a request that names it is ever decided again.
+ */
+export async function recordDeleted(ref: ResourceRef, physicalId: string): Promise<void> {
+  await ledgerClient
+    .send(
+      new UpdateItemCommand({
+        TableName: requireTable(),
+        Key: keyOf(ref),
+        UpdateExpression: 'SET deleted.#h = :now',
+        ConditionExpression: 'attribute_exists(deleted)',
+        ExpressionAttributeNames: { '#h': physicalIdKey(physicalId) },
+        ExpressionAttributeValues: { ':now': { N: String(Date.now()) } },
+      }),
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    });
 }
 
 /** How taking the write lease went. */
@@ -256,11 +321,17 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
     }
   }
   const writerUntil = Number(item?.writerUntil?.N);
+  const deleted: Record<string, number> = {};
+  for (const [key, value] of Object.entries(item?.deleted?.M ?? {})) {
+    const at = Number(value.N);
+    if (Number.isFinite(at)) deleted[key] = at;
+  }
   return {
     latestRequestId: item?.latestRequestId?.S,
     latestRequestType: item?.latestRequestType?.S,
     ...(item?.previousRequestId?.S ? { previousRequestId: item.previousRequestId.S } : {}),
     priors,
+    deleted,
     ...(item?.writerRequestId?.S !== undefined && Number.isFinite(writerUntil)
       ? { writer: { requestId: item.writerRequestId.S, until: writerUntil } }
       : {}),

@@ -249,6 +249,14 @@ export function olderRequest(requestType: string, latestType: string | undefined
   );
 }
 
+/** A request that names a physical id a Delete of the same resource already removed. */
+export function physicalIdDeleted(requestType: string, physicalId: string): string {
+  return (
+    `This ${requestType} names physical id ${show(physicalId)}, which a Delete of this resource has already removed; CloudFormation sends nothing to a physical resource it deleted, ` +
+    'so this is a late copy of a request it answered already. It changed nothing and recorded nothing.'
+  );
+}
+
 /** An earlier request kept the write lease for longer than it can last. */
 export function writerStillHolds(writer: { requestId: string; until: number } | undefined): string {
   return (

@@ -11,12 +11,13 @@ import { type PropertyValues, checkHome, homeOf } from '../lib/rules';
 import { timing } from './config';
 import { type WriteDecision, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
 import type { CustomResourceEvent, OnEventResult, OrphanUndo, PlannedChange } from './events';
-import { type ResourceRef, ledgerCall as ledger, readResource, recordPriors, refOf, registerRequest } from './ledger';
-import { type LedgerResource, checkPriors, mustWaitForWriter, orphanedCaptures, priorsToRecord } from './ledger-rules';
+import { type ResourceRef, clearDeleted, ledgerCall as ledger, readResource, recordPriors, refOf, registerRequest } from './ledger';
+import { type LedgerResource, checkPriors, mustWaitForWriter, orphanedCaptures, physicalIdKey, priorsToRecord } from './ledger-rules';
 import { logger } from './logger';
 import {
   ReportedError,
   olderRequest,
+  physicalIdDeleted,
   ownerUnknown,
   physicalIdNamesOtherProduct,
   priorsDisagree,
@@ -51,7 +52,9 @@ export async function planEvent(event: CustomResourceEvent): Promise<OnEventResu
  * the product read next shows it.
  */
 async function register(ref: ResourceRef, event: CustomResourceEvent): Promise<LedgerResource> {
-  const registration = await ledger('register this request', () => registerRequest(ref, event.RequestId, event.RequestType));
+  const physicalId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
+  const registration = await ledger('register this request', () => registerRequest(ref, event.RequestId, event.RequestType, physicalId));
+  if (registration.targetDeleted) throw new ReportedError(physicalIdDeleted(event.RequestType, physicalId ?? ''));
   if (!registration.isLatest) {
     throw new ReportedError(
       olderRequest(event.RequestType, registration.resource.latestRequestType, registration.resource.latestRequestId),
@@ -149,6 +152,10 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
     logger.info('Recorded the prior owner and launch role', { priorOwnerArn: priors.OWNER, priorLaunchRoleArn: priors.LAUNCH_ROLE });
   }
   const physicalId = encodePhysicalId(fieldsOf(desired.productId, priors));
+  if (resource.deleted[physicalIdKey(physicalId)] !== undefined) {
+    // The same product and priors make the same id: this capture answers with one a Delete removed, so it lives again.
+    await ledger('clear the tombstone of the physical id', () => clearDeleted(refOf(event), physicalId));
+  }
   const decision = planApply(desired.properties, [], priors, valuesToCompare(product));
   return answer({
     event,

@@ -142,6 +142,30 @@ describe('a request that a later request of the resource superseded writes nothi
     expect(writes(id)).toHaveLength(0);
   });
 
+  test('a request first delivered after a Delete removed its physical id is refused without reading or writing', async () => {
+    const id = product();
+    const { physicalId } = await run(event('Create', { id, owner: ADMIN }));
+    // An Update the framework failed before the handler saw it, and whose copy comes only after the stack's Delete.
+    const stale = event('Update', { id, owner: OPS }, { physicalId, old: { id, owner: ADMIN } });
+    await run(event('Delete', { id, owner: ADMIN }, { physicalId }));
+    const [readsBefore, writesBefore] = [reads(id).length, writes(id).length];
+    await expect(handler.onEvent(stale)).rejects.toThrow(
+      /This Update names physical id .* which a Delete of this resource has already removed.*It changed nothing and recorded nothing/,
+    );
+    expect([reads(id).length, writes(id).length]).toEqual([readsBefore, writesBefore]);
+    expect(state(id).owner).toBe(ALICE);
+  });
+
+  test('a resource created again with the same product and priors gets the same physical id, which lives again', async () => {
+    const id = product();
+    const first = await run(event('Create', { id, owner: ADMIN }));
+    await run(event('Delete', { id, owner: ADMIN }, { physicalId: first.physicalId }));
+    const again = await run(event('Create', { id, owner: ADMIN }));
+    expect(again.physicalId).toBe(first.physicalId);
+    await run(event('Update', { id, owner: OPS }, { physicalId: again.physicalId, old: { id, owner: ADMIN } }));
+    expect(state(id).owner).toBe(OPS);
+  });
+
   test('a finished Delete forgets the priors, so a later Create of the same resource records them afresh', async () => {
     const id = product();
     const { physicalId } = await run(event('Create', { id, owner: ADMIN }));

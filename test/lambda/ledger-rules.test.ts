@@ -1,7 +1,15 @@
 /**
  * The ledger's pure decisions: which priors a capture records, how a physical id's priors stand against the ledger's, and which requests may still write.
  */
-import { checkPriors, createStands, priorsToRecord, resourceKey, supersededBy } from '../../lambda/ledger-rules';
+import {
+  checkPriors,
+  expiredTombstones,
+  physicalIdKey,
+  createStands,
+  priorsToRecord,
+  resourceKey,
+  supersededBy,
+} from '../../lambda/ledger-rules';
 import { ADMIN, ALICE, BOB, LAUNCH_A } from '../support/fixtures';
 
 const READ = { OWNER: ADMIN, LAUNCH_ROLE: LAUNCH_A };
@@ -46,11 +54,11 @@ describe("a physical id's priors against the ledger's", () => {
 
 describe('which request may still write', () => {
   test('the latest request of the resource may', () => {
-    expect(supersededBy({ latestRequestId: 'r2', latestRequestType: 'Update', priors: {} }, 'r2')).toBeUndefined();
+    expect(supersededBy({ latestRequestId: 'r2', latestRequestType: 'Update', priors: {}, deleted: {} }, 'r2')).toBeUndefined();
   });
 
   test('a late copy of an Update, after the resource’s next request reached the handler, may not', () => {
-    expect(supersededBy({ latestRequestId: 'r3', latestRequestType: 'Delete', priors: {} }, 'r2')).toEqual({
+    expect(supersededBy({ latestRequestId: 'r3', latestRequestType: 'Delete', priors: {}, deleted: {} }, 'r2')).toEqual({
       latestRequestId: 'r3',
       latestRequestType: 'Delete',
     });
@@ -71,5 +79,18 @@ describe('which request may still write', () => {
     expect(a).toMatch(/^resource#[0-9a-f]{64}$/);
     expect(resourceKey(stack, 'B')).not.toBe(a);
     expect(resourceKey(`${stack}\nA`, '')).not.toBe(resourceKey(stack, 'A'));
+  });
+});
+
+describe('tombstones of deleted physical ids', () => {
+  test('are bounded hashes that tell ids apart', () => {
+    const key = physicalIdKey(`sc-ppp:v1|pp-1|aws|123456789012|iam:role/${'P'.repeat(900)}|`);
+    expect(key).toMatch(/^[0-9a-f]{32}$/);
+    expect(physicalIdKey('sc-ppp:v1|pp-2')).not.toBe(physicalIdKey('sc-ppp:v1|pp-1'));
+  });
+
+  test('are dropped once older than the time a copy of a request can still arrive, not before', () => {
+    const day = 86_400_000;
+    expect(expiredTombstones({ old: 1_000, edge: 1_000 + 1, fresh: day }, day + 1_000 + 1, day).sort()).toEqual(['old']);
   });
 });

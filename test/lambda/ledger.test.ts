@@ -182,6 +182,22 @@ describe('what the ledger knows of a resource', () => {
     expect(resource.priors['pp-alpha']).toEqual({ owner: ALICE, launchRole: LAUNCH_A, requestId: 'r1' });
   });
 
+  test('a tombstone: a request naming a physical id a Delete removed is not registered, until a capture answers with that id again', async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    await ledger.recordDeleted(ref, 'sc-ppp:v1|pp-alpha|x');
+    const refused = await ledger.registerRequest(ref, 'r2', 'Update', 'sc-ppp:v1|pp-alpha|x');
+    expect(refused).toMatchObject({ targetDeleted: true, isLatest: false, resource: { latestRequestId: 'r1' } });
+    expect(await ledger.registerRequest(ref, 'r3', 'Update', 'sc-ppp:v1|pp-beta|y')).toMatchObject({
+      targetDeleted: false,
+      isLatest: true,
+    });
+    await ledger.clearDeleted(ref, 'sc-ppp:v1|pp-alpha|x');
+    expect(await ledger.registerRequest(ref, 'r4', 'Delete', 'sc-ppp:v1|pp-alpha|x')).toMatchObject({
+      targetDeleted: false,
+      isLatest: true,
+    });
+  });
+
   test('a request registers once: decided again after a later request registered, it does not become the latest again', async () => {
     expect((await ledger.registerRequest(ref, 'r1', 'Create')).isLatest).toBe(true);
     expect((await ledger.registerRequest(ref, 'r1', 'Create')).isLatest).toBe(true);
@@ -227,6 +243,7 @@ describe('what the ledger knows of a resource', () => {
       latestRequestId: undefined,
       latestRequestType: undefined,
       priors: {},
+      deleted: {},
     });
     await expect(ledger.forgetPriors({ stackId: STACK_ID, logicalResourceId: 'Never' }, 'pp-alpha', 'r1')).resolves.toBeUndefined();
   });
