@@ -21,7 +21,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
 import { Stack } from 'aws-cdk-lib';
-import { LifecycleDriver, type LocalServices, RESOURCE_TYPE, startLocalServices, synthesize } from '../harness';
+import {
+  DynamoDBLocal,
+  FakeCloudFormation,
+  LifecycleDriver,
+  type LocalServices,
+  RESOURCE_TYPE,
+  startLocalServices,
+  synthesize,
+} from '../harness';
 import { footprint, median, synthScaling } from './footprint';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -40,6 +48,16 @@ const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
 
 type Mode = 'fast path' | 'plain framework';
 
+/** One DynamoDB Local and one fake CloudFormation for the whole run (a JVM each run would be dozens at once); each driver plays a stack of its own. */
+let sharedServices: Promise<{ dynamodb: DynamoDBLocal; cloudFormation: FakeCloudFormation }> | undefined;
+function shared(): Promise<{ dynamodb: DynamoDBLocal; cloudFormation: FakeCloudFormation }> {
+  sharedServices ??= Promise.all([DynamoDBLocal.start(), FakeCloudFormation.start()]).then(([dynamodb, cloudFormation]) => ({
+    dynamodb,
+    cloudFormation,
+  }));
+  return sharedServices;
+}
+
 interface LatencySample {
   mode: Mode;
   recordMs: number;
@@ -50,7 +68,7 @@ interface LatencySample {
 async function addedLatency(mode: Mode, nominalMs: number, sample: number, index: number): Promise<LatencySample> {
   const spread = SAMPLES > 1 ? sample / (SAMPLES - 1) : 0.5;
   const recordMs = Math.round(nominalMs * (0.85 + 0.3 * spread));
-  const services = await startLocalServices({ recordDurationMs: recordMs, account: ACCOUNT });
+  const services = await startLocalServices({ recordDurationMs: recordMs, account: ACCOUNT }, await shared());
   const fake = services.serviceCatalog;
   try {
     const id = `pp-bench${index}`;
@@ -87,7 +105,7 @@ async function countCalls(services: LocalServices, step: () => Promise<void>): P
 
 /** Calls per Create / Update / Delete by operation, in one real-time lifecycle with 1.5 s records. */
 async function callsPerEvent(): Promise<Record<string, CallCounts>> {
-  const services = await startLocalServices({ recordDurationMs: CALLS_RECORD_MS, account: ACCOUNT });
+  const services = await startLocalServices({ recordDurationMs: CALLS_RECORD_MS, account: ACCOUNT }, await shared());
   const fake = services.serviceCatalog;
   try {
     fake.addProduct({ id: 'pp-calls', owner: ORIGINAL_OWNER });
@@ -125,7 +143,10 @@ interface FleetCalls {
  * Scaled time (FLEET_TIME_SCALE): the call counts do not depend on it, since every duration scales alike.
  */
 async function fleetCalls(n: number, duplicated: boolean): Promise<FleetCalls> {
-  const services = await startLocalServices({ recordDurationMs: Math.round(CALLS_RECORD_MS * FLEET_TIME_SCALE), account: ACCOUNT });
+  const services = await startLocalServices(
+    { recordDurationMs: Math.round(CALLS_RECORD_MS * FLEET_TIME_SCALE), account: ACCOUNT },
+    await shared(),
+  );
   try {
     const model = synthesize((app) => {
       const stack = new Stack(app, 'Fleet', { env: { account: ACCOUNT, region: 'us-east-1' } });
@@ -139,18 +160,16 @@ async function fleetCalls(n: number, duplicated: boolean): Promise<FleetCalls> {
     const first = new LifecycleDriver(model, { ...services.driverOptions, timeScale: FLEET_TIME_SCALE, env: QUIET, logicalId: ids[0] });
     const drivers = [
       first,
-      ...ids
-        .slice(1)
-        .map(
-          (logicalId) =>
-            new LifecycleDriver(model, {
-              ...services.driverOptions,
-              timeScale: FLEET_TIME_SCALE,
-              env: QUIET,
-              logicalId,
-              sameStackAs: first,
-            }),
-        ),
+      ...ids.slice(1).map(
+        (logicalId) =>
+          new LifecycleDriver(model, {
+            ...services.driverOptions,
+            timeScale: FLEET_TIME_SCALE,
+            env: QUIET,
+            logicalId,
+            sameStackAs: first,
+          }),
+      ),
     ];
     const started = Date.now();
     const counts = await countCalls(services, async () => {
@@ -272,7 +291,12 @@ async function main(): Promise<void> {
   console.log(`\nWrote ${out} (${results.runSeconds} s)`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+main()
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    const s = await sharedServices;
+    await Promise.all([s?.dynamodb.close(), s?.cloudFormation.close()]);
+  });

@@ -17,12 +17,19 @@ export interface LocalServices {
   close(): Promise<void>;
 }
 
-/** Starts them all (DynamoDB Local takes a second or two: a JVM). */
-export async function startLocalServices(options: FakeServiceCatalogOptions = {}): Promise<LocalServices> {
+/**
+ * Starts them all (DynamoDB Local takes a second or two: a JVM). With `shared`, uses that DynamoDB
+ * Local and fake CloudFormation instead (many runs at once: each driver plays a stack of its own),
+ * and close() leaves them running.
+ */
+export async function startLocalServices(
+  options: FakeServiceCatalogOptions = {},
+  shared?: { readonly dynamodb: DynamoDBLocal; readonly cloudFormation: FakeCloudFormation },
+): Promise<LocalServices> {
   const [serviceCatalog, dynamodb, cloudFormation] = await Promise.all([
     FakeServiceCatalog.start(options),
-    DynamoDBLocal.start(),
-    FakeCloudFormation.start(),
+    shared?.dynamodb ?? DynamoDBLocal.start(),
+    shared?.cloudFormation ?? FakeCloudFormation.start(),
   ]);
   return {
     serviceCatalog,
@@ -30,7 +37,7 @@ export async function startLocalServices(options: FakeServiceCatalogOptions = {}
     cloudFormation,
     driverOptions: { endpoint: serviceCatalog.endpoint, dynamodb, cloudFormation },
     close: async () => {
-      await Promise.all([serviceCatalog.close(), dynamodb.close(), cloudFormation.close()]);
+      await Promise.all([serviceCatalog.close(), ...(shared ? [] : [dynamodb.close(), cloudFormation.close()])]);
     },
   };
 }
