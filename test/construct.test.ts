@@ -166,7 +166,7 @@ describe('the provider', () => {
     expect(describe.map((st) => st.Resource)).toEqual([{ Ref: 'AWS::StackId' }]);
   });
 
-  test("the ledger: one on-demand table per stack, with a time to live, point-in-time recovery, deleted after the functions that name it", () => {
+  test('the ledger: one on-demand table per stack, with a time to live, point-in-time recovery, deleted after the functions that name it', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'A', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     new ProvisionedProductProperties(s, 'B', { provisionedProductId: 'pp-2', owner: Owner.fromArn(OWNER) });
@@ -191,10 +191,18 @@ describe('the provider', () => {
   test('ledgerEncryptionKey encrypts the ledger with that key, and each handler role may use it for the table', () => {
     const s = stack();
     const key = new kms.Key(s, 'LedgerKey', { enableKeyRotation: true });
-    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER), ledgerEncryptionKey: key });
+    new ProvisionedProductProperties(s, 'Ownership', {
+      provisionedProductId: 'pp-1',
+      owner: Owner.fromArn(OWNER),
+      ledgerEncryptionKey: key,
+    });
     const t = Template.fromStack(s);
     t.hasResourceProperties('AWS::DynamoDB::Table', {
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LedgerKey'), 'Arn'] } },
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LedgerKey'), 'Arn'] },
+      },
     });
     const policies = JSON.stringify(resources(t, 'AWS::IAM::ManagedPolicy').map((p) => p.Properties.PolicyDocument));
     expect(policies).toContain('kms:GenerateDataKey');

@@ -91,7 +91,13 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       frameworkRoles.onEvent,
       frameworkRoles.completeAndTimeout,
     ]);
-    const handlers = createHandlerFunctions(this, { roles, logGroup: logGroups.functions, settings, network, ledgerTableName: ledger.tableName });
+    const handlers = createHandlerFunctions(this, {
+      roles,
+      logGroup: logGroups.functions,
+      settings,
+      network,
+      ledgerTableName: ledger.tableName,
+    });
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: handlers.onEvent,
