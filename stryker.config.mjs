@@ -1,5 +1,5 @@
 // Mutation testing (npm run test:mutation): how many deliberate faults in the input rules and the
-// handler the tests that load the TypeScript sources catch. Not part of `npm test` (README, Mutation testing).
+// handler the tests that load the TypeScript sources catch. Not part of `npm test` (docs/mutation-testing.md).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',

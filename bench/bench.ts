@@ -1,6 +1,6 @@
 /**
- * The benchmark behind the README's Performance section (`npm run bench`). Prints a table and
- * writes bench/results.json. Not a test: nothing here asserts a time.
+ * The benchmark behind docs/performance.md and the README's API calls summary (`npm run bench`).
+ * Prints a table and writes bench/results.json. Not a test: nothing here asserts a time.
  *
  * 1. Added latency: CloudFormation's response time minus the record's completion time, for records
  *    finishing in 0.5, 2, 8 and 30 s, in real time (timeScale 1) through the lifecycle driver (the

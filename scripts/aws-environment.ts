@@ -66,7 +66,7 @@ function missing(command: string, what: string, cause: Error): MissingAwsEnviron
       '  or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for temporary credentials)',
       '  and export AWS_REGION=<region> (or a region in the profile)',
       `Seen: ${set}.`,
-      'Nothing was created. README.md, "Verifying against AWS", lists the permissions and the one-time `npx cdk bootstrap` it needs.',
+      'Nothing was created. docs/verifying-against-aws.md lists the permissions and the one-time `npx cdk bootstrap` it needs.',
     ].join('\n'),
   );
 }

@@ -23,7 +23,7 @@ const TARGETS = ['python', 'java', 'dotnet', 'go'] as const;
 /** What the jsii build reads: the package's sources and metadata, not tests, handler or build output. */
 const SOURCES = ['lib', 'rosetta', 'README.md', 'LICENSE', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-/** The jsii tools print a banner about Node 20's end of life on every run; it is known (README, Development). */
+/** The jsii tools print a banner about Node 20's end of life on every run; it is known (CONTRIBUTING.md, Development). */
 const env = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0] };
 
 /** Runs a command, returning its stdout; a failure throws with everything it printed. */
@@ -171,7 +171,7 @@ describe('the jsii build and the generated bindings', () => {
 
   test('every example, in the README and in the TSDoc, compiles under rosetta strict and is translated to every language', () => {
     const snippets = Object.values(tablet.snippets);
-    // The README's Usage example, its two Compliance examples (regulated options, dead-letter alarm) and the construct's @example.
+    // The README's Usage example, its regulated-options and dead-letter alarm examples, and the construct's @example.
     expect(snippets).toHaveLength(4);
     for (const snippet of snippets) {
       expect(snippet.didCompile).toBe(true);

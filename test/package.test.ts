@@ -140,7 +140,10 @@ describe('the packed package', () => {
   test("synthesizes the README's Usage example in a fresh app", () => {
     const resources = Object.values(template.Resources);
     const ofType = (type: string) => resources.filter((r) => r.Type === type);
-    expect(ofType('Custom::ProvisionedProductProperties')).toHaveLength(1);
+    // One custom resource per instance the example defines (it manages an existing product and one the stack provisions).
+    const instances = readmeUsageExample().match(/new ProvisionedProductProperties\(/g) ?? [];
+    expect(instances.length).toBeGreaterThan(0);
+    expect(ofType('Custom::ProvisionedProductProperties')).toHaveLength(instances.length);
     const handlers = ofType('AWS::Lambda::Function')
       .map((r) => r.Properties?.Handler)
       .sort();

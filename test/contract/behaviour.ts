@@ -23,7 +23,7 @@ export type FakeStanding =
 
 /** One behaviour of a service that the handler relies on. */
 export interface Behaviour {
-  /** Stable id, e.g. `sc.busy-record`: the README's list and the report name it. */
+  /** Stable id, e.g. `sc.busy-record`: docs/verifying-against-aws.md's list and the report name it. */
   readonly id: string;
   readonly service: 'Service Catalog' | 'DynamoDB';
   /** What the handler assumes, in one or two sentences. */

@@ -65,9 +65,9 @@ describe.each(['Service Catalog', 'DynamoDB'] as const)('%s, as the handler reli
   }
 });
 
-test("README's list of assumptions names every behaviour of the suite, in order, with where the fake stands", () => {
-  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.split(/^### The assumptions, and where they stand$/m)[1]?.split(/^#{2,3} /m)[0] ?? '';
+test("docs/verifying-against-aws.md's list of assumptions names every behaviour of the suite, in order, with where the fake stands", () => {
+  const page = readFileSync(path.join(__dirname, '..', '..', 'docs', 'verifying-against-aws.md'), 'utf8');
+  const section = page.split(/^## The assumptions, and where they stand$/m)[1]?.split(/^#{1,3} /m)[0] ?? '';
   const rows = section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
