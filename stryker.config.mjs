@@ -26,7 +26,7 @@ export default {
   coverageAnalysis: 'perTest',
   // A mutant in code that runs only when a module loads (a pattern, a constant) would need every
   // test, twice the time of the whole run: such "static" mutants are left out. The tests load the
-  // rules, the physical id, the messages, the delivery windows and the timing afresh inside a test,
+  // rules, the physical id, the messages and the timing afresh inside a test,
   // so that what those modules build at load is still mutated and tested.
   ignoreStatic: true,
   // The machine has 2 cores shared with other work; the handler tests start fake HTTP servers and

@@ -73,7 +73,7 @@ function grantLogEncryption(scope: Construct, key: kms.IKey): void {
       'cdk-provisioned-product-properties:logEncryptionKeyPolicy',
       `logEncryptionKey ${key.node.path} is imported, so the app cannot change its key policy: CloudWatch Logs must be allowed to use the key, or the provider's log groups fail to create. ` +
         `Add to the key policy an Allow of kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe* on * for the service principal logs.${literal(stack.region, '<region>')}.amazonaws.com, ` +
-        `with the condition ArnLike kms:EncryptionContext:aws:logs:arn ${said.join(' or ')} (see the README's Compliance section).`,
+        `with the condition ArnLike kms:EncryptionContext:aws:logs:arn ${said.join(' or ')} (see docs/compliance.md, Encrypted logs).`,
     );
   }
 }

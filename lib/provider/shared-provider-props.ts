@@ -40,9 +40,9 @@ export interface SharedProviderProps {
    * framework's onEvent, isComplete and onTimeout.
    *
    * The functions then reach AWS only through the VPC: their subnets need a NAT gateway, or
-   * interface endpoints for Service Catalog (`servicecatalog`), Step Functions (`states`) and
-   * Lambda (`lambda`) plus an S3 gateway endpoint (CloudFormation's response URL is in S3). See
-   * the README's Compliance section.
+   * interface endpoints for Service Catalog (`servicecatalog`), CloudFormation (`cloudformation`),
+   * Step Functions (`states`) and Lambda (`lambda`) plus gateway endpoints for DynamoDB (the
+   * ledger) and S3 (CloudFormation's response URL is in S3). See docs/compliance.md.
    *
    * @default - the functions run outside any VPC of yours
    */
@@ -76,7 +76,7 @@ export interface SharedProviderProps {
   /**
    * The KMS key that encrypts the provider's ledger, the DynamoDB table in which the handlers
    * record each CloudFormation request's decision and each product's prior owner and launch role.
-   * The handler roles are granted its use (kms:Decrypt, kms:Encrypt, kms:GenerateDataKey*); for an
+   * The handler roles are granted its use (kms:Decrypt, kms:Encrypt, kms:GenerateDataKey); for an
    * imported key, whose policy the app cannot change, allow them in the key policy yourself.
    *
    * @default - the table is encrypted at rest with a key DynamoDB owns
