@@ -11,7 +11,7 @@ import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider/provider';
 import type { SharedProviderProps } from './provider/shared-provider-props';
-import { NOTHING_TO_MANAGE, type TypeRule, checkDeclaredValues, checkHome, checkTypes, show } from './rules';
+import { NOTHING_TO_MANAGE, type TypeRule, checkDeclaredValues, checkHome, checkProductIdKind, checkTypes, show } from './rules';
 
 /** Language code for Service Catalog's AcceptLanguage parameter. */
 export enum AcceptLanguage {
@@ -68,7 +68,8 @@ export interface ProvisionedProductPropertiesProps extends SharedProviderProps {
   /**
    * The id of the provisioned product to manage (`pp-...`). Tokens are allowed.
    *
-   * Two `ProvisionedProductProperties` in one app must not name the same product.
+   * Two `ProvisionedProductProperties` in one app must not name the same product. An id that is
+   * plainly another kind of Service Catalog id (`prod-...`, `port-...`, `pa-...`, ...) is an error at synth.
    */
   readonly provisionedProductId: string;
 
@@ -201,6 +202,8 @@ export class ProvisionedProductProperties extends Construct {
     };
     const problems = props.owner || props.launchRole ? [] : [NOTHING_TO_MANAGE];
     problems.push(...checkDeclaredValues(declared));
+    // A hint at synth only: an id of another kind fails at deploy anyway, after the provider is created.
+    if (problems.length === 0 && declared.productId !== undefined) pushIf(problems, checkProductIdKind(declared.productId));
     if (problems.length === 0) {
       const stack = Stack.of(this);
       const home = { partition: literal(stackPartition(stack)), account: literal(stack.account) };
@@ -215,6 +218,11 @@ export class ProvisionedProductProperties extends Construct {
   private fail(problems: readonly string[]): never {
     throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${problems.join(' | ')}`);
   }
+}
+
+/** Adds `message` to `problems` when there is one. */
+function pushIf(problems: string[], message: string | undefined): void {
+  if (message !== undefined) problems.push(message);
 }
 
 /** The stack's partition: the pseudo parameter unless the stack's region is a known literal. */

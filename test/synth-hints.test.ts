@@ -1,0 +1,54 @@
+/**
+ * The mistakes synth catches that would otherwise fail only at deploy (or not at all), and the one
+ * it must not flag: each message asserted in full, as the user reads it.
+ */
+import { App, Fn, Stack } from 'aws-cdk-lib';
+import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
+
+const ACCOUNT = '123456789012';
+const ENV = { env: { account: ACCOUNT, region: 'us-east-1' } };
+const FIX = 'Pass the id of an existing provisioned product (pp-...), as shown by `aws servicecatalog search-provisioned-products`.';
+
+function construct(s: Stack, id: string, props: Partial<ProvisionedProductPropertiesProps> = {}): ProvisionedProductProperties {
+  const owner = Owner.fromArn(`arn:aws:iam::${s.account}:role/PlatformAdmin`);
+  return new ProvisionedProductProperties(s, id, { provisionedProductId: `pp-${id.toLowerCase()}`, owner, ...props });
+}
+
+/** The message `make` throws, or '' when it does not throw. */
+function thrown(make: () => unknown): string {
+  try {
+    make();
+    return '';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+describe('a provisioned product id that is another kind of Service Catalog id', () => {
+  test.each([
+    ['prod-abcdfz3syn2rg', 'a product id (prod-...)'],
+    ['port-y3fnkeslpxxxx', 'a portfolio id (port-...)'],
+    ['pa-pcz347abcdcfm', 'a provisioning artifact (product version) id (pa-...)'],
+    ['rec-tfuawdabcdege', 'a record id (rec-...)'],
+    ['lpv2-abcdg3jp6t5k6', 'a launch path id (lpv2-...)'],
+    ['lpv3-y3fnkeslpxxxx', 'a launch path id (lpv3-...)'],
+    ['plan-cuxae3z6glaui', 'a provisioned product plan id (plan-...)'],
+    ['cons-7tr6gei4bxxxx', 'a constraint id (cons-...)'],
+    ['tag-p3abc2pkpz5qc', 'a TagOption id (tag-...)'],
+  ])('%s fails synth, saying it looks like %s', (id, kind) => {
+    const s = new Stack(new App(), 'Test', ENV);
+    expect(thrown(() => construct(s, 'Bad', { provisionedProductId: id }))).toBe(
+      `ProvisionedProductProperties at Test/Bad: provisionedProductId "${id}" looks like ${kind}, not the id of a provisioned product. ${FIX}`,
+    );
+  });
+
+  test.each(['pp-abcd27bm4mldq', 'pp-1', 'my-product', 'Prod-Abc', 'prod_abc', 'production'])('%s passes', (id) => {
+    const s = new Stack(new App(), 'Test', ENV);
+    expect(() => construct(s, 'Ok', { provisionedProductId: id })).not.toThrow();
+  });
+
+  test('a token is not checked', () => {
+    const s = new Stack(new App(), 'Test', ENV);
+    expect(() => construct(s, 'Tok', { provisionedProductId: Fn.importValue('prod-abc') })).not.toThrow();
+  });
+});
