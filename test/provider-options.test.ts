@@ -263,7 +263,7 @@ describe('one provider per stack', () => {
     const s = stack();
     const vpc = isolatedVpc(s);
     const key = new kms.Key(s, 'Key');
-    const all = () => ({ vpc, logEncryptionKey: key, reservedConcurrency: 3, tracing: true, vpcSubnets: { subnetGroupName: 'Private' } });
+    const all = () => ({ vpc, logEncryptionKey: key, reservedConcurrency: 4, tracing: true, vpcSubnets: { subnetGroupName: 'Private' } });
     withConstruct(s, all, 'First');
     withConstruct(s, all, 'Same');
     withConstruct(s, () => ({ vpc, vpcSubnets: { subnets: vpc.selectSubnets({ subnetGroupName: 'Private' }).subnets } }), 'SameSubnets');

@@ -24,6 +24,16 @@ function thrown(make: () => unknown): string {
   }
 }
 
+/** The error synth stops with, or '' when it succeeds. */
+function synthError(app: App): string {
+  try {
+    app.synth();
+    return '';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 describe('a provisioned product id that is another kind of Service Catalog id', () => {
   test.each([
     ['prod-abcdfz3syn2rg', 'a product id (prod-...)'],
@@ -50,5 +60,37 @@ describe('a provisioned product id that is another kind of Service Catalog id', 
   test('a token is not checked', () => {
     const s = new Stack(new App(), 'Test', ENV);
     expect(() => construct(s, 'Tok', { provisionedProductId: Fn.importValue('prod-abc') })).not.toThrow();
+  });
+});
+
+describe('reservedConcurrency below the instances that share the provider', () => {
+  test('fails synth, naming both numbers, the instances and what to set', () => {
+    const app = new App();
+    const s = new Stack(app, 'Test', ENV);
+    construct(s, 'One', { reservedConcurrency: 1 });
+    construct(s, 'Two');
+    expect(synthError(app)).toBe(
+      'Validation failed with the following errors:\n' +
+        '  [Test/ProvisionedProductPropertiesProvider] reservedConcurrency 1 is less than the 2 ProvisionedProductProperties in stack Test that share its provider (Test/One, Test/Two): ' +
+        'every instance may run at once and needs one execution of each of the provider functions, so a deployment that changes them together would be throttled, wait and can fail. ' +
+        'Set reservedConcurrency to at least 2 (on the first instance, or the same on every instance), or leave it unset.',
+    );
+  });
+
+  test('counts the instances of its own stack only, and passes when it covers them', () => {
+    const app = new App();
+    const s = new Stack(app, 'Test', ENV);
+    construct(s, 'One', { reservedConcurrency: 2 });
+    construct(s, 'Two', { reservedConcurrency: 2 });
+    const other = new Stack(app, 'Other', ENV);
+    construct(other, 'Three', { reservedConcurrency: 1 });
+    expect(synthError(app)).toBe('');
+  });
+
+  test('unset, it is not checked', () => {
+    const app = new App();
+    const s = new Stack(app, 'Test', ENV);
+    for (let i = 0; i < 3; i++) construct(s, `P${i}`);
+    expect(synthError(app)).toBe('');
   });
 });
