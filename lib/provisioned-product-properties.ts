@@ -69,8 +69,9 @@ export interface ProvisionedProductPropertiesProps extends SharedProviderProps {
   /**
    * The id of the provisioned product to manage (`pp-...`). Tokens are allowed.
    *
-   * Two `ProvisionedProductProperties` in one app must not name the same product. An id that is
-   * plainly another kind of Service Catalog id (`prod-...`, `port-...`, `pa-...`, ...) is an error at synth.
+   * Two `ProvisionedProductProperties` in one app must not name the same product in one account
+   * and region (an error at synth; for a token used twice, a warning). An id that is plainly
+   * another kind of Service Catalog id (`prod-...`, `port-...`, `pa-...`, ...) is an error at synth.
    */
   readonly provisionedProductId: string;
 
@@ -213,7 +214,7 @@ export class ProvisionedProductProperties extends Construct {
     }
     problems.push(...ProvisionedProductPropertiesProvider.checkSettings(this, props));
     if (problems.length > 0) this.fail(problems);
-    if (declared.productId !== undefined) claimProduct(this, declared.productId);
+    claimProduct(this, props.provisionedProductId);
   }
 
   /** Fails synth, naming this construct and every problem. */

@@ -2,7 +2,8 @@
  * The mistakes synth catches that would otherwise fail only at deploy (or not at all), and the one
  * it must not flag: each message asserted in full, as the user reads it.
  */
-import { App, Fn, Stack } from 'aws-cdk-lib';
+import { App, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
 
 const ACCOUNT = '123456789012';
@@ -92,5 +93,72 @@ describe('reservedConcurrency below the instances that share the provider', () =
     const s = new Stack(app, 'Test', ENV);
     for (let i = 0; i < 3; i++) construct(s, `P${i}`);
     expect(synthError(app)).toBe('');
+  });
+});
+
+describe('one product managed twice', () => {
+  const MESSAGE_END =
+    'Two ProvisionedProductProperties on one product would overwrite each other and restore the wrong values on delete: keep one and merge their owner and launchRole.';
+
+  function appWith(aProps?: StackProps, bProps?: StackProps, id = 'pp-same'): App {
+    const app = new App();
+    construct(new Stack(app, 'A', aProps), 'One', { provisionedProductId: id });
+    construct(new Stack(app, 'B', bProps), 'Two', { provisionedProductId: id });
+    return app;
+  }
+
+  test('in one account and region, fails synth once, on the repeat, naming the first', () => {
+    expect(synthError(appWith(ENV, ENV))).toBe(
+      'Validation failed with the following errors:\n' +
+        `  [B/Two] provisionedProductId "pp-same" is also managed by A/One, in the same account (${ACCOUNT}) and region (us-east-1). ${MESSAGE_END}`,
+    );
+  });
+
+  test('in one stack, likewise', () => {
+    const app = new App();
+    const s = new Stack(app, 'A', ENV);
+    construct(s, 'One', { provisionedProductId: 'pp-same' });
+    construct(s, 'Two', { provisionedProductId: 'pp-same' });
+    construct(s, 'Three', { provisionedProductId: 'pp-same' });
+    expect(synthError(app)).toBe(
+      'Validation failed with the following errors:\n' +
+        `  [A/Two] provisionedProductId "pp-same" is also managed by A/One, in the same account (${ACCOUNT}) and region (us-east-1). ${MESSAGE_END}\n` +
+        `  [A/Three] provisionedProductId "pp-same" is also managed by A/One, in the same account (${ACCOUNT}) and region (us-east-1). ${MESSAGE_END}`,
+    );
+  });
+
+  test.each([
+    ['accounts', { env: { account: '999999999999', region: 'us-east-1' } }],
+    ['regions', { env: { account: ACCOUNT, region: 'eu-west-1' } }],
+    ['environments, one of them environment-agnostic', undefined],
+  ])('in stacks of different %s, is fine (another product)', (_, bProps) => {
+    expect(synthError(appWith(ENV, bProps))).toBe('');
+  });
+
+  test('in two environment-agnostic stacks, fails synth, saying that synth cannot tell the accounts apart', () => {
+    expect(synthError(appWith(undefined, undefined))).toBe(
+      'Validation failed with the following errors:\n' +
+        '  [B/Two] provisionedProductId "pp-same" is also managed by A/One, in the same account and region as far as synth can tell ' +
+        `(an environment-agnostic stack: give the stacks an env if they deploy to different accounts or regions). ${MESSAGE_END}`,
+    );
+  });
+
+  test('the same token twice is a warning on the repeat, not an error', () => {
+    const app = new App();
+    const a = new Stack(app, 'A', ENV);
+    const id = Fn.importValue('SharedProductId');
+    construct(a, 'One', { provisionedProductId: id });
+    construct(a, 'Two', { provisionedProductId: id });
+    construct(a, 'Other', { provisionedProductId: Fn.importValue('OtherProductId') });
+    expect(synthError(app)).toBe('');
+    const warnings = Annotations.fromStack(a).findWarning('*', Match.anyValue());
+    expect(warnings.map((w) => [w.id, w.entry.data])).toEqual([
+      [
+        '/A/Two',
+        'provisionedProductId is the same token as that of A/One, in the same account (123456789012) and region (us-east-1): it is only known at deploy, and if it names one product, ' +
+          'Two ProvisionedProductProperties on one product would overwrite each other and restore the wrong values on delete. ' +
+          'Check that the two name different products, or keep one and merge their owner and launchRole. [ack: cdk-provisioned-product-properties:sharedProductIdToken]',
+      ],
+    ]);
   });
 });
