@@ -340,7 +340,7 @@ describe('synth-time bad inputs', () => {
     [
       'a queryInterval of 1.5 seconds',
       () => ({ ...ok, queryInterval: Duration.millis(1500) }),
-      /queryInterval 1 second 500 millis is not a whole number of seconds.*queryInterval: Duration.seconds\(5\)/,
+      /queryInterval 1 second 500 millis \(1500 ms\) is not a whole number of seconds.*queryInterval: Duration.seconds\(5\)/,
     ],
     [
       'a totalTimeout that is no multiple of queryInterval',

@@ -2,7 +2,7 @@
  * The mistakes synth catches that would otherwise fail only at deploy (or not at all), and the one
  * it must not flag: each message asserted in full, as the user reads it.
  */
-import { App, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { App, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps } from '../lib';
 
@@ -160,5 +160,64 @@ describe('one product managed twice', () => {
           'Check that the two name different products, or keep one and merge their owner and launchRole. [ack: cdk-provisioned-product-properties:sharedProductIdToken]',
       ],
     ]);
+  });
+});
+
+describe('each timing message names only the rule that was broken', () => {
+  const EXPECTED: Array<[string, Partial<ProvisionedProductPropertiesProps>, string[]]> = [
+    [
+      'a totalTimeout over an hour',
+      { totalTimeout: Duration.hours(2) },
+      [
+        "totalTimeout 2 hours is over 1 hour, CloudFormation's limit for a custom resource: use at most Duration.hours(1), e.g. totalTimeout: Duration.minutes(30)",
+      ],
+    ],
+    [
+      'a queryInterval of 1.5 seconds',
+      { queryInterval: Duration.millis(1500) },
+      [
+        'queryInterval 1 second 500 millis (1500 ms) is not a whole number of seconds of at least 1: use whole seconds, e.g. queryInterval: Duration.seconds(5)',
+      ],
+    ],
+    [
+      'a totalTimeout of 90.5 seconds',
+      { totalTimeout: Duration.millis(90_500) },
+      [
+        'totalTimeout 1 minute 30 seconds (90500 ms) is not a whole number of seconds: use whole seconds, e.g. totalTimeout: Duration.minutes(30)',
+      ],
+    ],
+    [
+      'a queryInterval as long as totalTimeout',
+      { queryInterval: Duration.minutes(1), totalTimeout: Duration.minutes(1) },
+      [
+        'queryInterval 1 minute is not shorter than totalTimeout 1 minute: the waiter asks every queryInterval until totalTimeout, so make queryInterval shorter, e.g. queryInterval: Duration.seconds(5)',
+      ],
+    ],
+    [
+      'a totalTimeout that is no multiple of queryInterval',
+      { queryInterval: Duration.seconds(7), totalTimeout: Duration.seconds(60) },
+      [
+        'totalTimeout 1 minute is not a whole number of queryIntervals (7 seconds): use a multiple of queryInterval, e.g. totalTimeout: Duration.seconds(56) or totalTimeout: Duration.seconds(63)',
+      ],
+    ],
+    [
+      'a totalTimeout just under the hour that is no multiple of queryInterval',
+      { queryInterval: Duration.seconds(7), totalTimeout: Duration.seconds(3599) },
+      [
+        'totalTimeout 59 minutes 59 seconds is not a whole number of queryIntervals (7 seconds): use a multiple of queryInterval, e.g. totalTimeout: Duration.seconds(3598)',
+      ],
+    ],
+    [
+      'two rules broken at once',
+      { queryInterval: Duration.millis(1500), totalTimeout: Duration.hours(2) },
+      [
+        'queryInterval 1 second 500 millis (1500 ms) is not a whole number of seconds of at least 1: use whole seconds, e.g. queryInterval: Duration.seconds(5)',
+        "totalTimeout 2 hours is over 1 hour, CloudFormation's limit for a custom resource: use at most Duration.hours(1), e.g. totalTimeout: Duration.minutes(30)",
+      ],
+    ],
+  ];
+  test.each(EXPECTED)('%s', (_, props, messages) => {
+    const s = new Stack(new App(), 'Test', ENV);
+    expect(thrown(() => construct(s, 'Bad', props))).toBe(`ProvisionedProductProperties at Test/Bad: ${messages.join(' | ')}`);
   });
 });
