@@ -148,7 +148,7 @@ export class ProvisionedProductProperties extends Construct {
    */
   constructor(scope: Construct, id: string, props: ProvisionedProductPropertiesProps) {
     super(scope, id);
-    this.validate(props);
+    this.checkProps(props);
 
     const provider = ProvisionedProductPropertiesProvider.getOrCreate(this, props);
     checkConcurrencyCoversInstances(provider);
@@ -191,7 +191,7 @@ export class ProvisionedProductProperties extends Construct {
    * The synth-time half of lib/rules.ts: the props' types, then every value that is not a token,
    * and the provider settings (the same check the stack's provider applies).
    */
-  private validate(props: ProvisionedProductPropertiesProps): void {
+  private checkProps(props: ProvisionedProductPropertiesProps): void {
     if (typeof props !== 'object' || props === null) this.fail([`props must be an object (got ${show(props)})`]);
     const types = checkTypes(props as unknown as Record<string, unknown>, PROPS_TYPES);
     if (types.length > 0) this.fail(types);
