@@ -22,7 +22,7 @@
  */
 import * as cdk from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as cr from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
@@ -221,6 +221,20 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
         ]),
   ]);
 
+  // The framework's functions run the Node.js runtime aws-cdk-lib's Provider picks for the code it
+  // ships; before aws-cdk-lib 2.259.0 that is not the newest it knows (nodejs22.x while it knows
+  // nodejs24.x), which the latest-runtime rules report. Acknowledged only where that is so.
+  const newest = newestNodeRuntime();
+  for (const fn of r.frameworkFunctions) {
+    const runtime = (fn.node.defaultChild as lambda.CfnFunction | undefined)?.runtime;
+    if (newest === undefined || runtime === undefined || runtime === newest) continue;
+    const reason = `The aws-cdk-lib provider framework's own function runs the runtime this aws-cdk-lib's custom-resources Provider picks for the framework code it ships (${runtime}), older than the newest it knows (${newest}); aws-cdk-lib 2.259.0 and later pick the newest. The construct's own handlers run ${newest}.`;
+    acknowledge(fn, [
+      { id: 'AwsSolutions-L1', reason },
+      { id: 'Serverless-LambdaLatestVersion', reason },
+    ]);
+  }
+
   // A dead-letter queue catches what exhausted the retries of an asynchronous invocation. Only the
   // framework's onEvent function is invoked so (by CloudFormation); it has the queue.
   const entry = r.provider.serviceToken;
@@ -246,6 +260,14 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
     'SQSRedrivePolicy',
     "This queue is itself the dead-letter queue of the provider's asynchronously invoked function; nothing consumes it, so a redrive policy (a dead-letter queue of its own) would never move a message. A person reads it.",
   );
+}
+
+/** The newest Node.js runtime the installed aws-cdk-lib knows (what cdk-nag's latest-runtime rules compare with). */
+function newestNodeRuntime(): string | undefined {
+  return lambda.Runtime.ALL.filter((rt) => rt.family === lambda.RuntimeFamily.NODEJS)
+    .map((rt) => rt.name)
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+    .pop();
 }
 
 /**
