@@ -1,3 +1,16 @@
+// aws-cdk-lib's jest helper that removes the temporary assembly directories apps synthesize to;
+// the versions of the peer range older than it (its minimum, which CI tests) get one temporary
+// directory for the whole run instead, removed at its end (test/support/jest-tmpdir.ts).
+const autoclean = 'aws-cdk-lib/testhelpers/jest-autoclean';
+const hasAutoclean = (() => {
+  try {
+    require.resolve(autoclean);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -8,6 +21,8 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   setupFiles: ['<rootDir>/test/support/jest-env.ts'],
-  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  ...(hasAutoclean
+    ? { setupFilesAfterEnv: [autoclean] }
+    : { globalSetup: '<rootDir>/test/support/jest-tmpdir-setup.ts', globalTeardown: '<rootDir>/test/support/jest-tmpdir-teardown.ts' }),
   testTimeout: 60000,
 };

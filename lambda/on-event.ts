@@ -36,6 +36,13 @@ export async function planEvent(event: CustomResourceEvent): Promise<OnEventResu
   if (type !== 'Create' && type !== 'Update' && type !== 'Delete') throw new Error(unknownRequestType(type));
   const ref = refOf(event);
   const resource = await register(ref, event);
+  if (resource === 'already-deleted') {
+    // CloudFormation sends a Delete again when it took a failure for the first, though a copy of it finished since.
+    logger.info('Nothing to restore: a Delete of this resource already removed this physical id and restored its product', {
+      physicalResourceId: event.PhysicalResourceId,
+    });
+    return { PhysicalResourceId: event.PhysicalResourceId ?? '', PlannedAt: Date.now() };
+  }
   switch (event.RequestType) {
     case 'Create':
       return startManaging(event, parseResourceProperties(event.ResourceProperties), resource);
@@ -48,13 +55,17 @@ export async function planEvent(event: CustomResourceEvent): Promise<OnEventResu
 
 /**
  * Registers the request as its resource's latest (refusing a copy of a request a later one has
- * superseded), then waits while an older request's write is on its way to Service Catalog, so that
+ * superseded, and an Update of a physical id a Delete removed; a Delete of one has nothing left to
+ * do), then waits while an older request's write is on its way to Service Catalog, so that
  * the product read next shows it.
  */
-async function register(ref: ResourceRef, event: CustomResourceEvent): Promise<LedgerResource> {
+async function register(ref: ResourceRef, event: CustomResourceEvent): Promise<LedgerResource | 'already-deleted'> {
   const physicalId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
   const registration = await ledger('register this request', () => registerRequest(ref, event.RequestId, event.RequestType, physicalId));
-  if (registration.targetDeleted) throw new ReportedError(physicalIdDeleted(event.RequestType, physicalId ?? ''));
+  if (registration.targetDeleted) {
+    if (event.RequestType === 'Delete') return 'already-deleted';
+    throw new ReportedError(physicalIdDeleted(event.RequestType, physicalId ?? ''));
+  }
   if (!registration.isLatest) {
     throw new ReportedError(
       olderRequest(event.RequestType, registration.resource.latestRequestType, registration.resource.latestRequestId),

@@ -7,11 +7,12 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { checkConcurrencyCoversInstances } from './concurrency';
 import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider/provider';
 import type { SharedProviderProps } from './provider/shared-provider-props';
-import { NOTHING_TO_MANAGE, type TypeRule, checkDeclaredValues, checkHome, checkTypes, show } from './rules';
+import { NOTHING_TO_MANAGE, type TypeRule, checkDeclaredValues, checkHome, checkProductIdKind, checkTypes, show } from './rules';
 
 /** Language code for Service Catalog's AcceptLanguage parameter. */
 export enum AcceptLanguage {
@@ -68,7 +69,9 @@ export interface ProvisionedProductPropertiesProps extends SharedProviderProps {
   /**
    * The id of the provisioned product to manage (`pp-...`). Tokens are allowed.
    *
-   * Two `ProvisionedProductProperties` in one app must not name the same product.
+   * Two `ProvisionedProductProperties` in one app must not name the same product in one account
+   * and region (an error at synth; for a token used twice, a warning). An id that is plainly
+   * another kind of Service Catalog id (`prod-...`, `port-...`, `pa-...`, ...) is an error at synth.
    */
   readonly provisionedProductId: string;
 
@@ -145,9 +148,10 @@ export class ProvisionedProductProperties extends Construct {
    */
   constructor(scope: Construct, id: string, props: ProvisionedProductPropertiesProps) {
     super(scope, id);
-    this.validate(props);
+    this.checkProps(props);
 
     const provider = ProvisionedProductPropertiesProvider.getOrCreate(this, props);
+    checkConcurrencyCoversInstances(provider);
     this.deadLetterQueue = provider.deadLetterQueue;
     const properties: Record<string, string> = {};
     if (props.owner) properties.OWNER = props.owner.arn;
@@ -187,7 +191,7 @@ export class ProvisionedProductProperties extends Construct {
    * The synth-time half of lib/rules.ts: the props' types, then every value that is not a token,
    * and the provider settings (the same check the stack's provider applies).
    */
-  private validate(props: ProvisionedProductPropertiesProps): void {
+  private checkProps(props: ProvisionedProductPropertiesProps): void {
     if (typeof props !== 'object' || props === null) this.fail([`props must be an object (got ${show(props)})`]);
     const types = checkTypes(props as unknown as Record<string, unknown>, PROPS_TYPES);
     if (types.length > 0) this.fail(types);
@@ -201,6 +205,8 @@ export class ProvisionedProductProperties extends Construct {
     };
     const problems = props.owner || props.launchRole ? [] : [NOTHING_TO_MANAGE];
     problems.push(...checkDeclaredValues(declared));
+    // A hint at synth only: an id of another kind fails at deploy anyway, after the provider is created.
+    if (problems.length === 0 && declared.productId !== undefined) pushIf(problems, checkProductIdKind(declared.productId));
     if (problems.length === 0) {
       const stack = Stack.of(this);
       const home = { partition: literal(stackPartition(stack)), account: literal(stack.account) };
@@ -208,13 +214,18 @@ export class ProvisionedProductProperties extends Construct {
     }
     problems.push(...ProvisionedProductPropertiesProvider.checkSettings(this, props));
     if (problems.length > 0) this.fail(problems);
-    if (declared.productId !== undefined) claimProduct(this, declared.productId);
+    claimProduct(this, props.provisionedProductId);
   }
 
   /** Fails synth, naming this construct and every problem. */
   private fail(problems: readonly string[]): never {
     throw new Error(`ProvisionedProductProperties at ${this.node.path}: ${problems.join(' | ')}`);
   }
+}
+
+/** Adds `message` to `problems` when there is one. */
+function pushIf(problems: string[], message: string | undefined): void {
+  if (message !== undefined) problems.push(message);
 }
 
 /** The stack's partition: the pseudo parameter unless the stack's region is a known literal. */

@@ -101,6 +101,33 @@ export function checkProductId(id: string): string | undefined {
   return `provisionedProductId ${show(id)} is not a provisioned product id: it must be 1-100 characters of letters, digits, '_' and '-'. ${FIX.productId}`;
 }
 
+/**
+ * The prefixes of Service Catalog's other ids (as its API and the AWS CLI's examples show them:
+ * provisioned products are `pp-...`), and what each names.
+ */
+const OTHER_ID_KINDS: ReadonlyArray<{ readonly pattern: RegExp; readonly kind: string }> = [
+  { pattern: /^prod-/, kind: 'a product id' },
+  { pattern: /^port-/, kind: 'a portfolio id' },
+  { pattern: /^pa-/, kind: 'a provisioning artifact (product version) id' },
+  { pattern: /^rec-/, kind: 'a record id' },
+  { pattern: /^lpv\d+-/, kind: 'a launch path id' },
+  { pattern: /^plan-/, kind: 'a provisioned product plan id' },
+  { pattern: /^cons-/, kind: 'a constraint id' },
+  { pattern: /^tag-/, kind: 'a TagOption id' },
+];
+
+/**
+ * Returns an error message when `id`, a valid id by {@link checkProductId}, is plainly another kind
+ * of Service Catalog id (a product's, a portfolio's, a version's, a record's, ...), else `undefined`.
+ * A synth-time hint only: the deploy-time rules do not refuse such an id (a Delete must never refuse).
+ */
+export function checkProductIdKind(id: string): string | undefined {
+  if (!/^[a-z0-9]+-[a-z0-9]+$/.test(id)) return undefined;
+  const other = OTHER_ID_KINDS.find((k) => k.pattern.test(id));
+  if (!other) return undefined;
+  return `provisionedProductId ${show(id)} looks like ${other.kind} (${id.slice(0, id.indexOf('-') + 1)}...), not the id of a provisioned product. ${FIX.productId}`;
+}
+
 /** Returns `undefined` when `arn` may be the OWNER of a provisioned product, else the error message. */
 export function checkOwnerArn(arn: string): string | undefined {
   if (isOwnerArn(arn)) return undefined;

@@ -42,5 +42,7 @@ if (/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(earlier)) {
 }
 
 console.error(`Comparing ${original} (earlier) with ${updated} (now)`);
-const result = spawnSync(process.execPath, [jsiiDiff, '--keys', ...extra, original, updated], { stdio: 'inherit' });
+// `--error-on all`: the API is marked experimental (package.json stability), and jsii-diff by default
+// reports no break of an experimental API at all; every break stays an error here.
+const result = spawnSync(process.execPath, [jsiiDiff, '--keys', '--error-on', 'all', ...extra, original, updated], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

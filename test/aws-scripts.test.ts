@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Manifest } from 'aws-cdk-lib/cloud-assembly-schema';
 import { TEST_APP, cdkArguments, stackOutputs } from '../scripts/aws-environment';
 import { main as contractMain } from '../scripts/contract-aws';
 import { main as integMain } from '../scripts/integ-aws';
@@ -210,7 +211,7 @@ describe("the fixture stacks through the project's CDK CLI", () => {
     ]);
   });
 
-  test("the project's CDK CLI synthesizes the test app (integ-runner cannot: it reads cloud assembly schema 53 at most)", () => {
+  test("the project's CDK CLI synthesizes the test app, in the cloud assembly schema of the installed aws-cdk-lib (integ-runner reads schema 53 at most, older than the newest aws-cdk-lib writes)", () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'ppp-integ-synth-'));
     try {
       const result = spawnSync(
@@ -236,7 +237,7 @@ describe("the fixture stacks through the project's CDK CLI", () => {
       );
       expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
       const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as { version: string };
-      expect(manifest.version).toMatch(/^55\./);
+      expect(manifest.version).toBe(Manifest.version());
       for (const stack of [INTEG_STACK, CONTRACT_FIXTURE_STACK]) expect(existsSync(path.join(outdir, `${stack}.template.json`))).toBe(true);
     } finally {
       rmSync(outdir, { recursive: true, force: true });

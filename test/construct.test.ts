@@ -324,13 +324,13 @@ describe('synth-time validation', () => {
     ).toThrow(/account 123456789012 but launchRole .* account 999999999999/);
   });
 
-  test('two instances naming the same literal product in one app fail synth, naming both paths', () => {
+  test('two instances naming the same literal product in one app (and place) fail synth, naming both paths (test/synth-hints.test.ts has the rest)', () => {
     const app = new App();
     const a = new Stack(app, 'A');
     const b = new Stack(app, 'B');
     new ProvisionedProductProperties(a, 'One', { provisionedProductId: 'pp-same', owner: Owner.fromArn(OWNER) });
     new ProvisionedProductProperties(b, 'Two', { provisionedProductId: 'pp-same', owner: Owner.fromArn(OWNER) });
-    expect(() => app.synth()).toThrow(/\[A\/One\][^\n]*"pp-same" is also managed by B\/Two/);
+    expect(() => app.synth()).toThrow(/\[B\/Two\][^\n]*"pp-same" is also managed by A\/One/);
   });
 
   test('token values are left to the handler', () => {
@@ -389,7 +389,7 @@ describe('synth-time bad inputs', () => {
     [
       'a queryInterval of 1.5 seconds',
       () => ({ ...ok, queryInterval: Duration.millis(1500) }),
-      /queryInterval 1 second 500 millis is not a whole number of seconds.*queryInterval: Duration.seconds\(5\)/,
+      /queryInterval 1 second 500 millis \(1500 ms\) is not a whole number of seconds.*queryInterval: Duration.seconds\(5\)/,
     ],
     [
       'a totalTimeout that is no multiple of queryInterval',

@@ -137,6 +137,17 @@ describe('the packed package', () => {
     expect(Object.keys(assembly.targets as object).sort()).toEqual(['dotnet', 'go', 'java', 'js', 'python']);
   });
 
+  test('ships the repository, homepage, author and stability package.json gives, in the jsii assembly the other languages are built from', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageMetadata;
+    const assembly = JSON.parse(readFileSync(join(appDir, 'node_modules', PACKAGE, '.jsii'), 'utf8')) as Record<string, unknown>;
+    expect(assembly).toMatchObject({
+      repository: { type: 'git', url: pkg.repository.url },
+      homepage: pkg.homepage,
+      author: { name: pkg.author.name, organization: pkg.author.organization },
+      docs: { stability: pkg.stability },
+    });
+  });
+
   test("synthesizes the README's Usage example in a fresh app", () => {
     const resources = Object.values(template.Resources);
     const ofType = (type: string) => resources.filter((r) => r.Type === type);
@@ -156,5 +167,38 @@ describe('the packed package', () => {
     const bundled = readFileSync(join(ROOT, 'assets', 'handler', 'index.js'), 'utf8');
     const shipped = assets.filter((d) => existsSync(join(appDir, 'cdk.out', d, 'index.js')));
     expect(shipped.some((d) => readFileSync(join(appDir, 'cdk.out', d, 'index.js'), 'utf8') === bundled)).toBe(true);
+  });
+});
+
+/** The metadata fields of package.json that a registry page shows. */
+interface PackageMetadata {
+  readonly repository: { readonly type: string; readonly url: string };
+  readonly homepage: string;
+  readonly bugs: { readonly url: string };
+  readonly author: { readonly name: string; readonly url?: string; readonly email?: string; readonly organization?: boolean };
+  readonly stability: string;
+}
+
+describe('package metadata', () => {
+  const text = readFileSync(join(ROOT, 'package.json'), 'utf8');
+  const pkg = JSON.parse(text) as PackageMetadata;
+
+  test('has the repository, homepage, bugs, author and jsii stability every registry page shows', () => {
+    expect(pkg.repository.type).toBe('git');
+    expect(pkg.repository.url).toMatch(/^https:\/\/\S+\.git$/);
+    expect(pkg.homepage).toMatch(/^https:\/\/\S+$/);
+    expect(pkg.bugs.url).toMatch(/^https:\/\/\S+$/);
+    expect(pkg.author.name).toMatch(/\S/);
+    expect(pkg.author.url ?? pkg.author.email).toBeDefined();
+    expect(['experimental', 'stable', 'deprecated']).toContain(pkg.stability);
+  });
+
+  test("lists every placeholder left in package.json in CONTRIBUTING.md's release checklist", () => {
+    const placeholders = [...new Set(text.match(/\b(OWNER|REPO|AUTHOR)\b/g) ?? [])].sort();
+    const contributing = readFileSync(join(ROOT, 'CONTRIBUTING.md'), 'utf8');
+    const checklist = contributing.split(/^## Release checklist\s*$/m)[1]?.split(/^## /m)[0];
+    expect(checklist).toBeDefined();
+    const listed = [...(checklist ?? '').matchAll(/^\| `([A-Z]+)` \|/gm)].map((m) => m[1]);
+    for (const placeholder of placeholders) expect([placeholder, listed]).toEqual([placeholder, expect.arrayContaining([placeholder])]);
   });
 });

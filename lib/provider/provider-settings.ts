@@ -213,28 +213,41 @@ function settingsConflicts(asked: SharedProviderProps, has: ProviderSettings): s
  * The waiter's settings as the provider framework needs them: whole seconds (its Retry counts in
  * seconds), a totalTimeout that is a whole number of queryIntervals, and CloudFormation's hour.
  * Checked here so that a bad value names the construct and the field instead of failing deep in
- * the framework. Returns one message for all the problems found, with what to use instead.
+ * the framework. Returns one message per rule broken, each saying what to use instead for that
+ * rule only.
  */
 function checkWaiterSettings({ queryInterval, totalTimeout }: ProviderSettings): string[] {
   const problems: string[] = [];
   const q = queryInterval.toMilliseconds();
   const t = totalTimeout.toMilliseconds();
-  if (q % 1000 !== 0 || q < 1000)
-    problems.push(`queryInterval ${queryInterval.toHumanString()} is not a whole number of seconds of at least 1`);
-  if (t % 1000 !== 0) problems.push(`totalTimeout ${totalTimeout.toHumanString()} is not a whole number of seconds`);
-  if (t > WAITER.maxTotalTimeoutSeconds * 1000) {
-    problems.push(`totalTimeout ${totalTimeout.toHumanString()} is over 1 hour, CloudFormation's limit for a custom resource`);
-  }
-  if (q >= t) {
-    problems.push(`queryInterval ${queryInterval.toHumanString()} is not shorter than totalTimeout ${totalTimeout.toHumanString()}`);
-  } else if (problems.length === 0 && t % q !== 0) {
+  const [qSaid, tSaid] = [queryInterval.toHumanString(), totalTimeout.toHumanString()];
+  if (q % 1000 !== 0 || q < 1000) {
     problems.push(
-      `totalTimeout ${totalTimeout.toHumanString()} is not a whole number of queryIntervals (${queryInterval.toHumanString()})`,
+      `queryInterval ${qSaid} (${q} ms) is not a whole number of seconds of at least 1: use whole seconds, e.g. queryInterval: Duration.seconds(5)`,
     );
   }
-  if (problems.length === 0) return [];
-  return [
-    `${problems.join('; ')}. ` +
-      'Use a queryInterval of whole seconds (at least 1), and a totalTimeout of at most 1 hour that is a multiple of it, e.g. queryInterval: Duration.seconds(5), totalTimeout: Duration.minutes(30).',
-  ];
+  if (t % 1000 !== 0) {
+    problems.push(
+      `totalTimeout ${tSaid} (${t} ms) is not a whole number of seconds: use whole seconds, e.g. totalTimeout: Duration.minutes(30)`,
+    );
+  }
+  const max = WAITER.maxTotalTimeoutSeconds;
+  if (t > max * 1000) {
+    problems.push(
+      `totalTimeout ${tSaid} is over 1 hour, CloudFormation's limit for a custom resource: use at most Duration.hours(1), e.g. totalTimeout: Duration.minutes(30)`,
+    );
+  }
+  if (q >= t) {
+    problems.push(
+      `queryInterval ${qSaid} is not shorter than totalTimeout ${tSaid}: the waiter asks every queryInterval until totalTimeout, so make queryInterval shorter, e.g. queryInterval: Duration.seconds(5)`,
+    );
+  } else if (problems.length === 0 && t % q !== 0) {
+    // Both are whole seconds here: name the multiples of queryInterval on either side, within the hour.
+    const [qs, ts] = [q / 1000, t / 1000];
+    const multiples = [Math.floor(ts / qs) * qs, Math.ceil(ts / qs) * qs].filter((m) => m <= max);
+    problems.push(
+      `totalTimeout ${tSaid} is not a whole number of queryIntervals (${qSaid}): use a multiple of queryInterval, e.g. ${multiples.map((m) => `totalTimeout: Duration.seconds(${m})`).join(' or ')}`,
+    );
+  }
+  return problems;
 }

@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { LifecycleDriver, type LocalServices, startLocalServices } from '../../harness';
 import { Owner, type ProvisionedProductPropertiesProps } from '../../lib';
 import { LEDGER, RESOURCE_TYPE } from '../../lib/contract';
+import { type NagReport, V3_RUNS } from '../support/nag';
 import { CONSTRUCT_ID, CONTRACT_FIXTURE_STACK, INTEG_STACK, STEP_CONTEXT, buildTestApp } from './app';
 import { CONSTRUCT_OUTPUTS, CONTRACT_OUTPUTS, FIXTURE_OUTPUTS } from './names';
 import { INTEG_STEPS, type IntegDeployer, type IntegStep, STEPS, runIntegration } from './steps';
@@ -142,8 +143,9 @@ describe('the integration app synthesizes', () => {
     expect(managed.integ.stackName).toBe(INTEG_STACK);
   });
 
-  test('cdk-nag (AwsSolutions) reports nothing from the construct: every finding is on the test fixture', () => {
-    const report = new AwsSolutionsChecks().validateScope(managed.app);
+  // cdk-nag 3 runs on the newer part of the peer range only (test/nag.test.ts has cdk-nag 2 everywhere).
+  (V3_RUNS ? test : test.skip)('cdk-nag (AwsSolutions) reports nothing from the construct: every finding is on the test fixture', () => {
+    const report = new AwsSolutionsChecks().validateScope(managed.app) as NagReport;
     const paths = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? ''}`));
     // The fixture's own findings (launch roles for any SC-* stack, a table without point-in-time recovery)
     // show that the pack ran on the whole app.

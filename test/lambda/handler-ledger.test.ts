@@ -156,6 +156,17 @@ describe('a request that a later request of the resource superseded writes nothi
     expect(state(id).owner).toBe(ALICE);
   });
 
+  test("CloudFormation's retry of a Delete it took a failure for, after a copy of that Delete finished, succeeds without a write", async () => {
+    const id = product();
+    const { physicalId } = await run(event('Create', { id, owner: ADMIN }));
+    await run(event('Delete', { id, owner: ADMIN }, { physicalId })); // the copy that finished
+    const writesBefore = writes(id).length;
+    const { planned } = await run(event('Delete', { id, owner: ADMIN }, { physicalId })); // CloudFormation's retry
+    expect(planned.PlannedChange).toBeUndefined();
+    expect(writes(id).length).toBe(writesBefore);
+    expect(state(id).owner).toBe(ALICE);
+  });
+
   test('a resource created again with the same product and priors gets the same physical id, which lives again', async () => {
     const id = product();
     const first = await run(event('Create', { id, owner: ADMIN }));

@@ -1,0 +1,51 @@
+/**
+ * The synth-time check that the provider's reserved concurrency covers every instance that shares it.
+ */
+import { CfnResource, Stack, Token } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
+import { RESOURCE_TYPE } from './contract';
+
+/** Marks a provider that has the check already (by any copy of this library loaded in the app). */
+const CHECKED = Symbol.for('cdk-provisioned-product-properties.concurrencyChecked');
+
+/**
+ * Adds to `provider` (once) a node validation that fails at synth when the reserved concurrency of
+ * its functions is below the number of ProvisionedProductProperties in its stack, all of which it
+ * serves: each instance needs one execution of each function at a time, so a stack that creates or
+ * updates them together would be throttled. Both are read when the app is validated, so that the
+ * instances added after the first are counted; a concurrency that is a token is not checked.
+ */
+export function checkConcurrencyCoversInstances(provider: IConstruct): void {
+  const flags = provider as unknown as Record<symbol, unknown>;
+  if (flags[CHECKED] === true) return;
+  Object.defineProperty(provider, CHECKED, { value: true });
+  provider.node.addValidation({
+    validate: () => {
+      const concurrency = reservedConcurrency(provider);
+      if (concurrency === undefined) return [];
+      const stack = Stack.of(provider);
+      const instances = stack.node
+        .findAll()
+        .filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === RESOURCE_TYPE && Stack.of(c) === stack)
+        // The CfnResource is the default child of the instance's CustomResource: name the instance.
+        .map((c) => c.node.scope?.node.scope?.node.path ?? c.node.path);
+      if (concurrency >= instances.length) return [];
+      return [
+        `reservedConcurrency ${concurrency} is less than the ${instances.length} ProvisionedProductProperties in stack ${stack.stackName} that share its provider (${instances.join(', ')}): ` +
+          'every instance may run at once and needs one execution of each of the provider functions, so a deployment that changes them together would be throttled, wait and can fail. ' +
+          `Set reservedConcurrency to at least ${instances.length} (on the first instance, or the same on every instance), or leave it unset.`,
+      ];
+    },
+  });
+}
+
+/** The smallest reserved concurrency set on the provider's functions, when one is a literal number. */
+function reservedConcurrency(provider: IConstruct): number | undefined {
+  const values = provider.node
+    .findAll()
+    .filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::Lambda::Function')
+    .map((fn) => (fn as lambda.CfnFunction).reservedConcurrentExecutions)
+    .filter((n): n is number => typeof n === 'number' && !Token.isUnresolved(n));
+  return values.length > 0 ? Math.min(...values) : undefined;
+}
