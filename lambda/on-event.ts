@@ -37,11 +37,12 @@ export async function planEvent(event: CustomResourceEvent): Promise<OnEventResu
   const ref = refOf(event);
   const resource = await register(ref, event);
   if (resource === 'already-deleted') {
-    // CloudFormation sends a Delete again when it took a failure for the first, though a copy of it finished since.
+    // Only a Delete gets here: CloudFormation sends one again when it took a failure for the first, though a copy of it finished since.
+    const physicalResourceId = (event as { PhysicalResourceId?: string }).PhysicalResourceId ?? '';
     logger.info('Nothing to restore: a Delete of this resource already removed this physical id and restored its product', {
-      physicalResourceId: event.PhysicalResourceId,
+      physicalResourceId,
     });
-    return { PhysicalResourceId: event.PhysicalResourceId ?? '', PlannedAt: Date.now() };
+    return { PhysicalResourceId: physicalResourceId, PlannedAt: Date.now() };
   }
   switch (event.RequestType) {
     case 'Create':
