@@ -193,6 +193,16 @@ describe('package metadata', () => {
     expect(['experimental', 'stable', 'deprecated']).toContain(pkg.stability);
   });
 
+  test('builds against the bottom of its peer range: each peer devDependency is the peer minimum (the jsii rule)', () => {
+    const { peerDependencies, devDependencies } = JSON.parse(text) as {
+      peerDependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    for (const peer of ['aws-cdk-lib', 'constructs']) {
+      expect([peer, devDependencies[peer]]).toEqual([peer, peerDependencies[peer].replace(/^[\^~]/, '')]);
+    }
+  });
+
   test("lists every placeholder left in package.json in CONTRIBUTING.md's release checklist", () => {
     const placeholders = [...new Set(text.match(/\b(OWNER|REPO|AUTHOR)\b/g) ?? [])].sort();
     const contributing = readFileSync(join(ROOT, 'CONTRIBUTING.md'), 'utf8');
