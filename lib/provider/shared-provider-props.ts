@@ -88,8 +88,8 @@ export interface SharedProviderProps {
    * executions from the account's regional limit). A whole number, at least 1.
    *
    * Every instance in the stack may run at once, and each needs one execution of each function at
-   * a time: use at least the number of instances in the stack. Too low a value makes parallel
-   * deployments wait, and can fail them (see the README).
+   * a time: it must be at least the number of instances in the stack (synth fails otherwise, naming
+   * both numbers). Leave room above it: a retried or duplicated event also takes an execution.
    *
    * @default - no reserved concurrency: the functions share the account's unreserved concurrency
    */
