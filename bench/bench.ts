@@ -248,11 +248,13 @@ async function main(): Promise<void> {
     for (const n of FLEETS) for (const duplicated of [false, true]) fleets.push(await fleetCalls(n, duplicated));
     console.log(`\nCalls per instance, Creates of a whole stack at once (scaled time x${FLEET_TIME_SCALE}; counts do not depend on it):`);
     const keys = [...new Set(fleets.flatMap((f) => Object.keys(f.perInstance)))].sort();
-    console.log(`${pad('instances', 11)}${pad('duplicate', 11)}${keys.map((k) => pad(k.replace(/^[a-z]+:/, ''), 16)).join('')}total`);
+    console.log(
+      `${pad('instances', 11)}${pad('duplicate', 11)}${keys.map((k) => pad(k.replace(/^[a-z]+:/, ''), Math.max(10, k.replace(/^[a-z]+:/, '').length + 2))).join('')}total`,
+    );
     for (const f of fleets) {
       const total = Object.values(f.perInstance).reduce((a, b) => a + b, 0);
       console.log(
-        `${pad(f.instances, 11)}${pad(f.duplicated ? 'yes' : 'no', 11)}${keys.map((k) => pad(f.perInstance[k] ?? 0, 16)).join('')}${total.toFixed(2)}`,
+        `${pad(f.instances, 11)}${pad(f.duplicated ? 'yes' : 'no', 11)}${keys.map((k) => pad(f.perInstance[k] ?? 0, Math.max(10, k.replace(/^[a-z]+:/, '').length + 2))).join('')}${total.toFixed(2)}`,
       );
     }
   }
