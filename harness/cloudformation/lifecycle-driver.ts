@@ -193,6 +193,7 @@ export class LifecycleDriver {
   private ledgerReady?: Promise<void>;
   /** The name of this stack's ledger table in DynamoDB Local, once created. */
   ledgerTableName?: string;
+  private readonly unserve?: () => void;
 
   constructor(model: StackModel, options: DriverOptions) {
     this.model = model;
@@ -225,7 +226,7 @@ export class LifecycleDriver {
       onActivity: (requestId, activity) => this.requests.count(requestId, activity),
       onResponse: (response, body) => this.requests.receive(response, body),
     });
-    options.cloudFormation?.serve(stackId, (logicalId) => {
+    this.unserve = options.cloudFormation?.serve(stackId, (logicalId) => {
       const status = logicalId === this.resource.logicalId ? this.requests.resourceStatus : undefined;
       return status === undefined ? undefined : { status, resourceType: this.resource.type, physicalId: this.state?.physicalId };
     });
@@ -414,6 +415,14 @@ export class LifecycleDriver {
       return this.step(result, [], 'DELETE_COMPLETE');
     }
     return this.step(result, [], 'DELETE_FAILED');
+  }
+
+  /**
+   * Stops the fake CloudFormation answering for this driver's resource, once the driver is done (a
+   * run of many drivers on one fake, like the random lifecycles, would otherwise keep them all alive).
+   */
+  release(): void {
+    this.unserve?.();
   }
 
   /** Delivers the copies still held for a late moment, then waits for every execution still running (redeliveries included). */

@@ -58,9 +58,18 @@ export class FakeCloudFormation {
    * Serves resources of a stack, by its id (an ARN) and its name. Several calls for one stack add up
    * (each driver of a stack with many instances answers for its own resource): the first answer wins.
    */
-  serve(stackId: string, resources: StackResources): void {
+  serve(stackId: string, resources: StackResources): () => void {
     const name = /:stack\/([^/]+)\//.exec(stackId)?.[1];
-    for (const key of name ? [stackId, name] : [stackId]) this.stacks.set(key, [...(this.stacks.get(key) ?? []), resources]);
+    const keys = name ? [stackId, name] : [stackId];
+    for (const key of keys) this.stacks.set(key, [...(this.stacks.get(key) ?? []), resources]);
+    // Stops answering for these resources (a long run of many drivers would otherwise keep every one alive).
+    return () => {
+      for (const key of keys) {
+        const left = (this.stacks.get(key) ?? []).filter((r) => r !== resources);
+        if (left.length > 0) this.stacks.set(key, left);
+        else this.stacks.delete(key);
+      }
+    };
   }
 
   /** Stops the server. */

@@ -372,6 +372,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
   const started = Date.now();
   const fake = await FakeServiceCatalog.start({ recordDurationMs: spec.recordMs, account: ACCOUNT, tokenMemoryMs: spec.tokenMemoryMs });
   const log: string[] = [];
+  let driverOf: LifecycleDriver | undefined;
   try {
     const start = PRODUCTS.map((id, i) => ({
       id,
@@ -380,14 +381,14 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
     }));
     for (const p of start) fake.addProduct(p);
 
-    const driver = new LifecycleDriver(modelFor(spec.steps[0].target), {
+    const driver = (driverOf = new LifecycleDriver(modelFor(spec.steps[0].target), {
       endpoint: fake.endpoint,
       dynamodb: shared.dynamodb,
       cloudFormation: shared.cloudFormation,
       timeScale: TIME_SCALE,
       // Fewer log lines to format; the warnings the invariant reads are kept.
       env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
-    });
+    }));
     let current: Target | undefined;
     const results: StepResult[] = [];
 
@@ -654,6 +655,9 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       ].join('\n  '),
     };
   } finally {
+    driverOf?.release();
+    // The shared DynamoDB Local's call log is the benchmark's; nothing here reads it.
+    shared.dynamodb.calls.length = 0;
     await fake.close();
     if (counting) stats.ms += Date.now() - started;
   }
