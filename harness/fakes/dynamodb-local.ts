@@ -15,7 +15,14 @@ import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ScanCommand, UpdateTimeToLiveCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 
 /** The table's definition, as the template declares it (the harness reads it from the AWS::DynamoDB::Table resource). */
 export interface LedgerTableModel {
@@ -156,6 +163,11 @@ export class DynamoDBLocal {
       );
     }
     return name;
+  }
+
+  /** Deletes a table (a long run of many drivers drops each stack's table when it is done). */
+  async dropTable(tableName: string): Promise<void> {
+    await this.client.send(new DeleteTableCommand({ TableName: tableName }));
   }
 
   /** Every item of a table (small tables: the harness's). */

@@ -655,8 +655,9 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       ].join('\n  '),
     };
   } finally {
+    // Nothing of a finished sequence stays in the shared services: its resolver, its table, the call log (which nothing here reads).
     driverOf?.release();
-    // The shared DynamoDB Local's call log is the benchmark's; nothing here reads it.
+    if (driverOf?.ledgerTableName) await shared.dynamodb.dropTable(driverOf.ledgerTableName).catch(() => undefined);
     shared.dynamodb.calls.length = 0;
     await fake.close();
     if (counting) stats.ms += Date.now() - started;
