@@ -101,6 +101,40 @@ function onlyDifferent(targets: Partial<PropertyValues>, current: PropertyValues
   return out;
 }
 
+/** A managed key a deploy writes over whose value is neither what the stack declared nor its prior: a change by hand. */
+export interface HandChange {
+  readonly key: PropertyKey;
+  /** The value found on the product. */
+  readonly found: string;
+  /** The value the deploy writes in its place. */
+  readonly writing: string;
+}
+
+/**
+ * The keys of `write` whose current value no one this resource knows of set: not a value any of
+ * `expected` gives it (what the stack declared before this event, what the ledger recorded as
+ * declared, the priors). The deploy still writes them (the stack's declared state wins, the priors
+ * on Delete), but says what it overwrites. None while the values are not settled (`current`
+ * undefined), and none for OWNER when the search did not list the product (its owner is unknown).
+ */
+export function changesByHand(
+  write: Partial<PropertyValues>,
+  current: PropertyValues | undefined,
+  expected: ReadonlyArray<Partial<PropertyValues> | undefined>,
+  ownerKnown = true,
+): HandChange[] {
+  if (!current) return [];
+  const changes: HandChange[] = [];
+  for (const key of PROPERTY_KEYS) {
+    const writing = write[key];
+    if (writing === undefined || (key === 'OWNER' && !ownerKnown)) continue;
+    const found = current[key];
+    if (found === writing || expected.some((values) => values?.[key] === found)) continue;
+    changes.push({ key, found, writing });
+  }
+  return changes;
+}
+
 /**
  * The IdempotencyToken for the write one CloudFormation request makes. Derived from the RequestId
  * (the same on every redelivery of an event), the product and the planned properties: deliveries

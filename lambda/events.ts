@@ -3,6 +3,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { PropertyValues } from '../lib/rules';
+import type { HandChange } from './decisions';
 
 /**
  * A CloudFormation custom resource event as the provider framework passes it to onEvent. The
@@ -48,6 +49,8 @@ export interface OnEventResult {
   readonly Orphans?: readonly OrphanUndo[];
   /** When onEvent finished (epoch ms): the fast path's window counts from here. */
   readonly PlannedAt: number;
+  /** Managed keys the write overwrites that someone changed by hand (see changesByHand): reported in the answer. */
+  readonly ChangedByHand?: readonly HandChange[];
 }
 
 /** What isComplete receives: the event plus onEvent's result. */

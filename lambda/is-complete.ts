@@ -15,12 +15,13 @@ import { timing } from './config';
 import { resourceStatus } from './cloudformation';
 import { hasWrites, idempotencyToken, nextPollDelay, planRestore, recordOutcome, valuesAreSettled, waiterWillGiveUp } from './decisions';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
-import { forgetPriors, ledgerCall, recordDeleted, refOf, releaseWriteLease, takeWriteLease } from './ledger';
+import { forgetPriors, ledgerCall, recordDeclared, recordDeleted, refOf, releaseWriteLease, takeWriteLease } from './ledger';
 import { createStands } from './ledger-rules';
 import { logger } from './logger';
 import {
   ReportedError,
   WAITING_FOR,
+  changedByHand,
   createFailedElsewhere,
   recordFailed,
   recordUnreadable,
@@ -31,6 +32,7 @@ import {
   writeRejected,
 } from './messages';
 import { decodePhysicalId } from './physical-id';
+import { readLeniently } from './resource-properties';
 import { errorName, isTransient, readProduct, readRecord, writeProperties } from './service-catalog';
 
 /** Reports whether the event's change has been applied and its record has finished. */
@@ -40,6 +42,7 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
     [ATTRIBUTE.recordId]: '',
     [ATTRIBUTE.previousOwnerArn]: recorded?.priorOwnerArn ?? '',
     [ATTRIBUTE.previousLaunchRoleArn]: recorded?.priorLaunchRoleArn ?? '',
+    [ATTRIBUTE.changedByHand]: changedByHand(event.ChangedByHand),
   };
   const orphansPending = await undoOrphans(event, Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs));
   if (orphansPending) return { IsComplete: false };
@@ -62,14 +65,29 @@ export async function checkCompletion(event: IsCompleteEvent): Promise<IsComplet
   }
 }
 
-/** The answer for an event that is done; a Delete's product is no longer managed, and its priors leave the ledger. */
+/**
+ * The answer for an event that is done. A Create or Update records in the ledger what the stack now
+ * declares for its product (what the drift check compares with); a Delete's product is no longer
+ * managed, and its priors and declared values leave the ledger.
+ */
 async function completed(event: IsCompleteEvent, data: Record<string, string>): Promise<IsCompleteResult> {
-  const productId = event.RequestType === 'Delete' ? decodePhysicalId(event.PhysicalResourceId)?.productId : undefined;
-  if (productId !== undefined) {
+  const productId = decodePhysicalId(event.PhysicalResourceId)?.productId;
+  if (productId === undefined) return { IsComplete: true, Data: data };
+  if (event.RequestType === 'Delete') {
     await ledgerCall('forget the priors of the deleted resource', async () => {
       await forgetPriors(refOf(event), productId, event.RequestId);
       await recordDeleted(refOf(event), event.PhysicalResourceId ?? '');
     });
+  } else {
+    const props = readLeniently(event.ResourceProperties);
+    await ledgerCall('record the declared owner and launch role', () =>
+      recordDeclared(refOf(event), productId, {
+        properties: props.values,
+        requestId: event.RequestId,
+        at: Date.now(),
+        ...(props.acceptLanguage !== undefined ? { acceptLanguage: props.acceptLanguage } : {}),
+      }),
+    );
   }
   return { IsComplete: true, Data: data };
 }

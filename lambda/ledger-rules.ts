@@ -7,7 +7,7 @@
  * argument for why every ordering of deliveries ends with the right values is in docs/design.md.
  */
 import { createHash } from 'node:crypto';
-import type { PropertyValues } from '../lib/rules';
+import type { PropertyKey, PropertyValues } from '../lib/rules';
 
 /** The priors the ledger holds for one product of one resource. */
 export interface LedgerPriors {
@@ -17,10 +17,35 @@ export interface LedgerPriors {
   readonly requestId: string;
   /** The physical id that request answered with (absent for priors adopted from a physical id). */
   readonly physicalId?: string;
+  /** What the resource's stack declares for the product: set when a Create or Update of it completes. */
+  readonly declared?: LedgerDeclared;
+  /** What the drift check last found different from {@link declared}, per key (none: no drift seen). */
+  readonly drift?: Readonly<Partial<Record<PropertyKey, DriftSeen>>>;
+}
+
+/** The values a completed Create or Update of the resource set on the product: what its stack declares. */
+export interface LedgerDeclared {
+  /** The managed keys and their values (a key the resource does not manage is absent). */
+  readonly properties: Partial<PropertyValues>;
+  /** The request that completed with them. */
+  readonly requestId: string;
+  readonly acceptLanguage?: string;
+  /** When it completed (epoch ms). */
+  readonly at: number;
+}
+
+/** A value the drift check found in place of the declared one, and since when it has been seen. */
+export interface DriftSeen {
+  readonly found: string;
+  /** When a check first saw this value (epoch ms). */
+  readonly since: number;
 }
 
 /** What the ledger knows of one resource. */
 export interface LedgerResource {
+  /** The resource's stack and logical id, as its requests name them (recorded from this version on). */
+  readonly stackId?: string;
+  readonly logicalResourceId?: string;
   /** The RequestId of the latest request of the resource that reached the handler; undefined before the first. */
   readonly latestRequestId?: string;
   /** Its type. */

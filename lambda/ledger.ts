@@ -16,14 +16,25 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
+  ScanCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { LEDGER } from '../lib/contract';
+import { PROPERTY_KEYS, type PropertyKey, type PropertyValues } from '../lib/rules';
 import { ReportedError, ledgerUnavailable } from './messages';
-import { type LedgerPriors, type LedgerResource, expiredTombstones, physicalIdKey, registrationKey, resourceKey } from './ledger-rules';
+import {
+  type DriftSeen,
+  type LedgerDeclared,
+  type LedgerPriors,
+  type LedgerResource,
+  expiredTombstones,
+  physicalIdKey,
+  registrationKey,
+  resourceKey,
+} from './ledger-rules';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_DYNAMODB, which is how the tests
 // point it at DynamoDB Local. maxAttempts covers throttling and 5xx bursts with backoff.
@@ -42,6 +53,15 @@ export async function ledgerCall<T>(doing: string, call: () => Promise<T>): Prom
     return await call();
   } catch (e) {
     throw new ReportedError(ledgerUnavailable(ledgerTableName, doing, e), { cause: e });
+  }
+}
+
+/** Runs a conditional write whose condition failing means "nothing to do" (someone newer holds the item). */
+async function unlessConditionFails(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
   }
 }
 
@@ -103,7 +123,7 @@ export async function registerRequest(
               TableName: table,
               Key: keyOf(ref),
               UpdateExpression:
-                'SET previousRequestId = if_not_exists(latestRequestId, :nobody), latestRequestId = :r, latestRequestType = :t, registeredAt = :now, priors = if_not_exists(priors, :none), deleted = if_not_exists(deleted, :none)',
+                'SET previousRequestId = if_not_exists(latestRequestId, :nobody), latestRequestId = :r, latestRequestType = :t, registeredAt = :now, stackId = :s, logicalResourceId = :l, priors = if_not_exists(priors, :none), deleted = if_not_exists(deleted, :none)',
               ...(target !== undefined
                 ? { ConditionExpression: 'attribute_not_exists(deleted.#target)', ExpressionAttributeNames: { '#target': target } }
                 : {}),
@@ -113,6 +133,8 @@ export async function registerRequest(
                 ':now': { N: String(now) },
                 ':none': { M: {} },
                 ':nobody': { S: '' },
+                ':s': { S: ref.stackId },
+                ':l': { S: ref.logicalResourceId },
               },
             },
           },
@@ -164,8 +186,8 @@ export async function clearDeleted(ref: ResourceRef, physicalId: string): Promis
  * late copy of a request that names it is ever decided again.
  */
 export async function recordDeleted(ref: ResourceRef, physicalId: string): Promise<void> {
-  await ledgerClient
-    .send(
+  await unlessConditionFails(
+    ledgerClient.send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
@@ -174,10 +196,8 @@ export async function recordDeleted(ref: ResourceRef, physicalId: string): Promi
         ExpressionAttributeNames: { '#h': physicalIdKey(physicalId) },
         ExpressionAttributeValues: { ':now': { N: String(Date.now()) } },
       }),
-    )
-    .catch((e: unknown) => {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-    });
+    ),
+  );
 }
 
 /** How taking the write lease went. */
@@ -194,17 +214,25 @@ export type LeaseResult =
  * later request can register, read the product and decide between this request's check and its
  * write (a request that registers waits for the lease before it reads; see onEvent). Every
  * delivery of the same request shares the lease.
+ *
+ * The drift check writes under the lease too, as `writer` (an id no request has), and only while
+ * `requestId` (the request whose declared values it puts back) is still the latest.
  */
-export async function takeWriteLease(ref: ResourceRef, requestId: string, untilMs: number): Promise<LeaseResult> {
+export async function takeWriteLease(ref: ResourceRef, requestId: string, untilMs: number, writer = requestId): Promise<LeaseResult> {
   try {
     await ledgerClient.send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
-        UpdateExpression: 'SET writerRequestId = :r, writerUntil = :until',
+        UpdateExpression: 'SET writerRequestId = :w, writerUntil = :until',
         ConditionExpression:
-          'latestRequestId = :r AND (attribute_not_exists(writerRequestId) OR writerRequestId = :r OR writerUntil < :now)',
-        ExpressionAttributeValues: { ':r': { S: requestId }, ':until': { N: String(untilMs) }, ':now': { N: String(Date.now()) } },
+          'latestRequestId = :r AND (attribute_not_exists(writerRequestId) OR writerRequestId = :w OR writerUntil < :now)',
+        ExpressionAttributeValues: {
+          ':r': { S: requestId },
+          ':w': { S: writer },
+          ':until': { N: String(untilMs) },
+          ':now': { N: String(Date.now()) },
+        },
       }),
     );
     return { kind: 'taken' };
@@ -215,10 +243,10 @@ export async function takeWriteLease(ref: ResourceRef, requestId: string, untilM
   return resource.latestRequestId === requestId ? { kind: 'held', resource } : { kind: 'superseded', resource };
 }
 
-/** Gives the write lease back (when this request still holds it). */
+/** Gives the write lease back (when `requestId`, or the drift check's writer id, still holds it). */
 export async function releaseWriteLease(ref: ResourceRef, requestId: string): Promise<void> {
-  await ledgerClient
-    .send(
+  await unlessConditionFails(
+    ledgerClient.send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
@@ -226,10 +254,8 @@ export async function releaseWriteLease(ref: ResourceRef, requestId: string): Pr
         ConditionExpression: 'writerRequestId = :r',
         ExpressionAttributeValues: { ':r': { S: requestId } },
       }),
-    )
-    .catch((e: unknown) => {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-    });
+    ),
+  );
 }
 
 /**
@@ -274,8 +300,8 @@ export async function recordPriors(ref: ResourceRef, productId: string, priors: 
  * `recordedBy`, only the priors that request recorded.
  */
 export async function forgetPriors(ref: ResourceRef, productId: string, requestId: string, recordedBy?: string): Promise<void> {
-  await ledgerClient
-    .send(
+  await unlessConditionFails(
+    ledgerClient.send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
@@ -284,10 +310,101 @@ export async function forgetPriors(ref: ResourceRef, productId: string, requestI
         ExpressionAttributeNames: { '#p': productId },
         ExpressionAttributeValues: { ':r': { S: requestId }, ...(recordedBy !== undefined ? { ':c': { S: recordedBy } } : {}) },
       }),
-    )
-    .catch((e: unknown) => {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-    });
+    ),
+  );
+}
+
+/**
+ * Records what a completed Create or Update of the resource declares for its product, beside the
+ * product's priors (and forgets what the drift check found before), unless a later request has
+ * registered since: the drift check compares the product with these values.
+ */
+export async function recordDeclared(ref: ResourceRef, productId: string, declared: LedgerDeclared): Promise<void> {
+  await unlessConditionFails(
+    ledgerClient.send(
+      new UpdateItemCommand({
+        TableName: requireTable(),
+        Key: keyOf(ref),
+        UpdateExpression: 'SET priors.#p.declared = :d REMOVE priors.#p.drift',
+        ConditionExpression: 'attribute_exists(priors.#p) AND latestRequestId = :r',
+        ExpressionAttributeNames: { '#p': productId },
+        ExpressionAttributeValues: { ':d': declaredItem(declared), ':r': { S: declared.requestId } },
+      }),
+    ),
+  );
+}
+
+/**
+ * Records what the drift check found different from the declared values of one product (none:
+ * forgets it), unless the declared values changed meanwhile (a newer request completed).
+ */
+export async function recordDrift(
+  ref: ResourceRef,
+  productId: string,
+  declaredBy: string,
+  drift: Readonly<Partial<Record<PropertyKey, DriftSeen>>>,
+): Promise<void> {
+  const entries = Object.entries(drift) as Array<[PropertyKey, DriftSeen]>;
+  await unlessConditionFails(
+    ledgerClient.send(
+      new UpdateItemCommand({
+        TableName: requireTable(),
+        Key: keyOf(ref),
+        UpdateExpression: entries.length > 0 ? 'SET priors.#p.drift = :d' : 'REMOVE priors.#p.drift',
+        ConditionExpression: 'priors.#p.declared.requestId = :r',
+        ExpressionAttributeNames: { '#p': productId },
+        ExpressionAttributeValues: {
+          ':r': { S: declaredBy },
+          ...(entries.length > 0
+            ? {
+                ':d': {
+                  M: Object.fromEntries(
+                    entries.map(([k, seen]) => [k, { M: { found: { S: seen.found }, since: { N: String(seen.since) } } }]),
+                  ),
+                },
+              }
+            : {}),
+        },
+      }),
+    ),
+  );
+}
+
+/**
+ * Every resource the ledger holds priors for (one Scan, page by page, strongly consistent): the
+ * resources of the stack, whatever state their requests are in. The table holds one item per
+ * resource and a few per recent request (those expire a day later), so a Scan reads little more
+ * than the resources.
+ */
+export async function scanResources(): Promise<LedgerResource[]> {
+  const found: LedgerResource[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await ledgerClient.send(
+      new ScanCommand({
+        TableName: requireTable(),
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(#k, :resource) AND attribute_exists(priors)',
+        ExpressionAttributeNames: { '#k': LEDGER.partitionKey },
+        ExpressionAttributeValues: { ':resource': { S: 'resource#' } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) found.push(fromItem(item));
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined);
+  return found;
+}
+
+function declaredItem(declared: LedgerDeclared): AttributeValue {
+  return {
+    M: {
+      properties: { M: Object.fromEntries(Object.entries(declared.properties).map(([k, v]) => [k, { S: v }])) },
+      requestId: { S: declared.requestId },
+      at: { N: String(declared.at) },
+      ...(declared.acceptLanguage !== undefined ? { acceptLanguage: { S: declared.acceptLanguage } } : {}),
+    },
+  };
 }
 
 /** The resource an event is about. */
@@ -312,11 +429,15 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
   for (const [productId, value] of Object.entries(item?.priors?.M ?? {})) {
     const m = value.M;
     if (m?.owner?.S !== undefined && m.launchRole?.S !== undefined && m.requestId?.S !== undefined) {
+      const declared = declaredOf(m.declared?.M);
+      const drift = driftOf(m.drift?.M);
       priors[productId] = {
         owner: m.owner.S,
         launchRole: m.launchRole.S,
         requestId: m.requestId.S,
         ...(m.physicalId?.S !== undefined ? { physicalId: m.physicalId.S } : {}),
+        ...(declared ? { declared } : {}),
+        ...(drift ? { drift } : {}),
       };
     }
   }
@@ -327,6 +448,8 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
     if (Number.isFinite(at)) deleted[key] = at;
   }
   return {
+    ...(item?.stackId?.S !== undefined ? { stackId: item.stackId.S } : {}),
+    ...(item?.logicalResourceId?.S !== undefined ? { logicalResourceId: item.logicalResourceId.S } : {}),
     latestRequestId: item?.latestRequestId?.S,
     latestRequestType: item?.latestRequestType?.S,
     ...(item?.previousRequestId?.S ? { previousRequestId: item.previousRequestId.S } : {}),
@@ -336,4 +459,26 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
       ? { writer: { requestId: item.writerRequestId.S, until: writerUntil } }
       : {}),
   };
+}
+
+function declaredOf(m: Record<string, AttributeValue> | undefined): LedgerDeclared | undefined {
+  const at = Number(m?.at?.N);
+  if (m?.requestId?.S === undefined || !Number.isFinite(at)) return undefined;
+  const properties: Partial<PropertyValues> = {};
+  for (const key of PROPERTY_KEYS) {
+    const value = m.properties?.M?.[key]?.S;
+    if (value !== undefined) properties[key] = value;
+  }
+  return { properties, requestId: m.requestId.S, at, ...(m.acceptLanguage?.S !== undefined ? { acceptLanguage: m.acceptLanguage.S } : {}) };
+}
+
+function driftOf(m: Record<string, AttributeValue> | undefined): Partial<Record<PropertyKey, DriftSeen>> | undefined {
+  if (!m) return undefined;
+  const drift: Partial<Record<PropertyKey, DriftSeen>> = {};
+  for (const key of PROPERTY_KEYS) {
+    const found = m[key]?.M?.found?.S;
+    const since = Number(m[key]?.M?.since?.N);
+    if (found !== undefined && Number.isFinite(since)) drift[key] = { found, since };
+  }
+  return Object.keys(drift).length > 0 ? drift : undefined;
 }

@@ -3,6 +3,7 @@
  */
 import type { RecordError } from '@aws-sdk/client-service-catalog';
 import { MAX_SERVICE_TEXT_CHARACTERS, PROPERTY_KEYS, type PropertyValues, clip, show } from '../lib/rules';
+import type { HandChange } from './decisions';
 import type { PlannedChange } from './events';
 import type { PhysicalIdFields } from './physical-id';
 
@@ -281,4 +282,14 @@ export function createFailedElsewhere(change: PlannedChange, resourceStatus: str
       ? `Put provisioned product ${change.ProductId} back to its prior values (${describe(change.Priors)}) for the keys this Create had written.`
       : `Nothing was written to provisioned product ${change.ProductId}.`)
   );
+}
+
+/** The longest ChangedByHand attribute: it shares CloudFormation's 4 KB response with the physical id and the priors. */
+export const MAX_CHANGED_BY_HAND_CHARACTERS = 700;
+
+/** The ChangedByHand attribute of a successful event: what it wrote over that someone had changed by hand ('' for nothing). */
+export function changedByHand(changes: readonly HandChange[] | undefined): string {
+  if (!changes || changes.length === 0) return '';
+  const said = changes.map((c) => `${c.key} was ${c.found === '' ? '(none)' : show(c.found)} (changed by hand), set to ${show(c.writing)}`);
+  return clip(said.join('; '), MAX_CHANGED_BY_HAND_CHARACTERS);
 }

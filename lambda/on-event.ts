@@ -9,7 +9,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type PropertyValues, checkHome, homeOf } from '../lib/rules';
 import { timing } from './config';
-import { type WriteDecision, hasWrites, idempotencyToken, planApply, planRestore, valuesAreSettled } from './decisions';
+import {
+  type HandChange,
+  type WriteDecision,
+  changesByHand,
+  hasWrites,
+  idempotencyToken,
+  planApply,
+  planRestore,
+  valuesAreSettled,
+} from './decisions';
 import type { CustomResourceEvent, OnEventResult, OrphanUndo, PlannedChange } from './events';
 import { type ResourceRef, clearDeleted, ledgerCall as ledger, readResource, recordPriors, refOf, registerRequest } from './ledger';
 import { type LedgerResource, checkPriors, mustWaitForWriter, orphanedCaptures, physicalIdKey, priorsToRecord } from './ledger-rules';
@@ -118,8 +127,10 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }, 
   // A key the old properties managed and the new ones do not is restored, but only when the old
   // properties were about this product: in the rollback of a failed replacement they name the other
   // product, and a key managed there was never changed here.
-  const previouslyManaged = old.productId === recorded.productId ? old.managedKeys : [];
-  const decision = planApply(desired.properties, previouslyManaged, priors, valuesToCompare(product));
+  const sameProduct = old.productId === recorded.productId;
+  const previouslyManaged = sameProduct ? old.managedKeys : [];
+  const current = valuesToCompare(product);
+  const decision = planApply(desired.properties, previouslyManaged, priors, current);
   return withOrphans(
     answer({
       event,
@@ -129,6 +140,12 @@ async function onUpdate(event: CustomResourceEvent & { RequestType: 'Update' }, 
       decision,
       purpose: 'apply',
       acceptLanguage: desired.acceptLanguage,
+      handChanges: changesByHand(
+        decision.write,
+        current,
+        [sameProduct ? old.values : undefined, declaredOf(resource, recorded.productId), priors],
+        product.ownerKnown,
+      ),
     }),
   );
 }
@@ -168,7 +185,8 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
     // The same product and priors make the same id: this capture answers with one a Delete removed, so it lives again.
     await ledger('clear the tombstone of the physical id', () => clearDeleted(refOf(event), physicalId));
   }
-  const decision = planApply(desired.properties, [], priors, valuesToCompare(product));
+  const current = valuesToCompare(product);
+  const decision = planApply(desired.properties, [], priors, current);
   return answer({
     event,
     physicalId,
@@ -177,6 +195,8 @@ async function startManaging(event: CustomResourceEvent, desired: DesiredPropert
     decision,
     purpose: 'apply',
     acceptLanguage: desired.acceptLanguage,
+    // A fresh capture's priors are the values just read; reused ones may meet a change by hand since.
+    handChanges: changesByHand(decision.write, current, [priors, declaredOf(resource, desired.productId)], product.ownerKnown),
   });
 }
 
@@ -237,7 +257,8 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }, 
     logger.info('Nothing to restore: the provisioned product no longer exists');
     return none;
   }
-  const decision = planRestore(props.managedKeys, priors, valuesToCompare(product));
+  const current = valuesToCompare(product);
+  const decision = planRestore(props.managedKeys, priors, current);
   return answer({
     event,
     physicalId,
@@ -246,6 +267,12 @@ async function onDelete(event: CustomResourceEvent & { RequestType: 'Delete' }, 
     decision,
     purpose: 'restore',
     acceptLanguage: props.acceptLanguage,
+    handChanges: changesByHand(
+      decision.write,
+      current,
+      [props.values, declaredOf(resource, recorded.productId), priors],
+      product.ownerKnown,
+    ),
   });
 }
 
@@ -259,10 +286,12 @@ interface Settled {
   readonly decision: WriteDecision;
   readonly purpose: PlannedChange['Purpose'];
   readonly acceptLanguage: string | undefined;
+  /** The managed keys the write overwrites though no one this resource knows of set them. */
+  readonly handChanges: readonly HandChange[];
 }
 
 /** onEvent's answer: the physical id, and the write isComplete is to make (none when nothing changes). */
-function answer({ event, physicalId, productId, priors, decision, purpose, acceptLanguage }: Settled): OnEventResult {
+function answer({ event, physicalId, productId, priors, decision, purpose, acceptLanguage, handChanges }: Settled): OnEventResult {
   for (const skip of decision.skipped) {
     logger.warn(
       'No prior value to restore: the product had none before this resource changed it, and Service Catalog cannot clear it. Leaving it as it is.',
@@ -273,6 +302,14 @@ function answer({ event, physicalId, productId, priors, decision, purpose, accep
     logger.info('Nothing to write: the product already has the target values');
     return { PhysicalResourceId: physicalId, PlannedAt: Date.now() };
   }
+  for (const change of handChanges) {
+    logger.warn(
+      purpose === 'restore'
+        ? 'Restoring the prior value over one changed by hand: neither the stack declared it nor was it the prior'
+        : 'Writing the declared value over one changed by hand: neither the stack declared it nor was it the prior',
+      { provisionedProductId: productId, key: change.key, foundValue: change.found, writtenValue: change.writing },
+    );
+  }
   const change: PlannedChange = {
     ProductId: productId,
     Properties: decision.write,
@@ -282,7 +319,17 @@ function answer({ event, physicalId, productId, priors, decision, purpose, accep
     Priors: priors,
   };
   logger.info('Planned the write; isComplete applies it', { properties: decision.write });
-  return { PhysicalResourceId: physicalId, PlannedChange: change, PlannedAt: Date.now() };
+  return {
+    PhysicalResourceId: physicalId,
+    PlannedChange: change,
+    PlannedAt: Date.now(),
+    ...(handChanges.length > 0 ? { ChangedByHand: handChanges } : {}),
+  };
+}
+
+/** What a completed request of the resource declared for the product, as the ledger recorded it. */
+function declaredOf(resource: LedgerResource, productId: string): Partial<PropertyValues> | undefined {
+  return resource.priors[productId]?.declared?.properties;
 }
 
 /** Reads the product, failing the event when it does not exist. */

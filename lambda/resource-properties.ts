@@ -103,6 +103,8 @@ export interface LenientProperties {
   readonly productId?: string;
   /** The keys the properties manage (string values only). */
   readonly managedKeys: PropertyKey[];
+  /** Their values: what the stack declared. */
+  readonly values: Partial<Record<PropertyKey, string>>;
   /** AcceptLanguage, when a non-empty string. */
   readonly acceptLanguage?: string;
   /** Whether Delete restores; `false` only when the properties say so plainly. */
@@ -116,12 +118,14 @@ export interface LenientProperties {
  */
 export function readLeniently(props: Record<string, unknown> | undefined): LenientProperties {
   const map = props?.[RESOURCE_PROPERTY.properties];
-  const managedKeys = PROPERTY_KEYS.filter((k) => typeof (map as Record<string, unknown> | null | undefined)?.[k] === 'string');
+  const given = (map ?? {}) as Record<string, unknown>;
+  const managedKeys = PROPERTY_KEYS.filter((k) => typeof given[k] === 'string');
   const language = props?.[RESOURCE_PROPERTY.acceptLanguage];
   const productId = props?.[RESOURCE_PROPERTY.productId];
   return {
     productId: typeof productId === 'string' ? productId : undefined,
     managedKeys,
+    values: Object.fromEntries(managedKeys.map((k) => [k, given[k] as string])),
     acceptLanguage: typeof language === 'string' && language !== '' ? language : undefined,
     restoreOnDelete: parseBoolean(props?.[RESOURCE_PROPERTY.restoreOnDelete], true) !== false,
   };

@@ -22,12 +22,42 @@ export const ATTRIBUTE = {
   recordId: 'RecordId',
   previousOwnerArn: 'PreviousOwnerArn',
   previousLaunchRoleArn: 'PreviousLaunchRoleArn',
+  /** What the event wrote over that someone had changed by hand ('' when nothing). */
+  changedByHand: 'ChangedByHand',
 } as const;
 
 /** The bundle's entry points, as Lambda `Handler` strings (`file.export`). */
 export const HANDLER_ENTRY = {
   onEvent: 'index.onEvent',
   isComplete: 'index.isComplete',
+  checkDrift: 'index.checkDrift',
+} as const;
+
+/**
+ * The drift check: its metrics (namespace, names, the stack's dimension, as the check publishes
+ * them in CloudWatch's embedded metric format and metricDrift() reads them), and the environment
+ * variables the construct sets on its function.
+ */
+export const DRIFT = {
+  namespace: 'ProvisionedProductProperties',
+  /** The dimension naming the stack whose products were checked (besides Powertools' `service`). */
+  stackDimension: 'StackName',
+  metric: {
+    /** Products with a declared key whose value differs. */
+    drifted: 'DriftedProducts',
+    /** Products read and compared. */
+    checked: 'CheckedProducts',
+    /** Products the ledger names that no longer exist (terminated since their deploy). */
+    missing: 'MissingProducts',
+    /** Products the check could not read, or whose restore failed. */
+    failed: 'FailedChecks',
+    /** Products whose declared values the check wrote back (restore only). */
+    restored: 'RestoredProducts',
+  },
+  stackNameEnv: 'STACK_NAME',
+  /** 'report' or 'restore'. */
+  actionEnv: 'DRIFT_ACTION',
+  defaultIntervalHours: 24,
 } as const;
 
 /**

@@ -96,6 +96,7 @@ test('create → update owner → drop a key → replace with another product �
     RecordId: fake().product('pp-alpha')?.lastRecordId,
     PreviousOwnerArn: ALICE,
     PreviousLaunchRoleArn: LAUNCH_A,
+    ChangedByHand: '',
   });
   expect(fake().writesApplied('pp-alpha')).toBe(1);
   const physicalId = created.PhysicalResourceId;

@@ -384,7 +384,7 @@ describe('what isComplete returns when there was nothing to do', () => {
     const e = event('Delete', { id: 'pp-any', owner: ADMIN }, { physicalId: 'legacy-id' });
     expect(await handler.isComplete(startWaiter(e, await handler.onEvent(e)))).toEqual({
       IsComplete: true,
-      Data: { RecordId: '', PreviousOwnerArn: '', PreviousLaunchRoleArn: '' },
+      Data: { RecordId: '', PreviousOwnerArn: '', PreviousLaunchRoleArn: '', ChangedByHand: '' },
     });
   });
 
@@ -396,7 +396,7 @@ describe('what isComplete returns when there was nothing to do', () => {
     fake.terminate(id);
     expect(await handler.isComplete(startWaiter(e, planned))).toEqual({
       IsComplete: true,
-      Data: { RecordId: '', PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A },
+      Data: { RecordId: '', PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A, ChangedByHand: '' },
     });
   });
 

@@ -40,7 +40,7 @@ describe('Create', () => {
     const { physicalId, data } = await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
     expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
     expect(physicalId).toMatch(/^sc-ppp:v1\|pp-create1\|/);
-    expect(data).toEqual({ RecordId: expect.stringMatching(/.+/) as unknown, PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A });
+    expect(data).toEqual({ RecordId: expect.stringMatching(/.+/) as unknown, PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A, ChangedByHand: '' });
     expect(fake.writesApplied(id)).toBe(1);
   });
 
@@ -48,7 +48,7 @@ describe('Create', () => {
     const id = product('pp-create2', ADMIN, LAUNCH_B);
     const { data } = await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
     expect(writes(id)).toHaveLength(0);
-    expect(data).toEqual({ RecordId: '', PreviousOwnerArn: ADMIN, PreviousLaunchRoleArn: LAUNCH_B });
+    expect(data).toEqual({ RecordId: '', PreviousOwnerArn: ADMIN, PreviousLaunchRoleArn: LAUNCH_B, ChangedByHand: '' });
   });
 
   test('sends only the key that differs, with AcceptLanguage and a token derived from the RequestId', async () => {
