@@ -12,6 +12,7 @@
 import type { Context } from 'aws-lambda';
 import { RESOURCE_PROPERTY } from '../lib/contract';
 import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResult, OnEventResult } from './events';
+import { type DriftCheckSummary, type ScheduledEvent, runDriftCheck } from './drift-check';
 import { checkCompletion } from './is-complete';
 import { logger } from './logger';
 import { MAX_SHOWN_CHARACTERS, clip } from '../lib/rules';
@@ -29,6 +30,16 @@ export function onEvent(event: CustomResourceEvent, context?: LambdaContext): Pr
 /** isComplete: apply the planned write (idempotently, fenced by the ledger) and report when its record has finished. */
 export function isComplete(event: IsCompleteEvent): Promise<IsCompleteResult> {
   return guarded('isComplete', event, checkCompletion);
+}
+
+/** The drift check, run on the provider's schedule: compare every managed product with what the stack declares, report, and optionally restore. */
+export async function checkDrift(event: ScheduledEvent, context?: LambdaContext): Promise<DriftCheckSummary> {
+  logger.resetKeys();
+  try {
+    return await runDriftCheck(typeof event === 'object' && event !== null ? event : {}, context);
+  } catch (e) {
+    throw reported(e);
+  }
 }
 
 /** What the handler uses of Lambda's context: the time left, which bounds a wait for another delivery's decision. */
