@@ -4,7 +4,7 @@
 import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { RESOURCE_TYPE } from './contract';
+import { HANDLER_ENTRY, RESOURCE_TYPE } from './contract';
 
 /** Marks a provider that has the check already (by any copy of this library loaded in the app). */
 const CHECKED = Symbol.for('cdk-provisioned-product-properties.concurrencyChecked');
@@ -45,6 +45,8 @@ function reservedConcurrency(provider: IConstruct): number | undefined {
   const values = provider.node
     .findAll()
     .filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::Lambda::Function')
+    // The drift check runs one at a time for the whole stack, not once per instance.
+    .filter((fn) => (fn as lambda.CfnFunction).handler !== HANDLER_ENTRY.checkDrift)
     .map((fn) => (fn as lambda.CfnFunction).reservedConcurrentExecutions)
     .filter((n): n is number => typeof n === 'number' && !Token.isUnresolved(n));
   return values.length > 0 ? Math.min(...values) : undefined;

@@ -5,4 +5,5 @@ export {
   ProvisionedProductProperties,
   type ProvisionedProductPropertiesProps,
 } from './provisioned-product-properties';
+export { DriftCheck, type DriftCheckOptions } from './drift-check';
 export type { SharedProviderProps } from './provider/shared-provider-props';

@@ -2,13 +2,13 @@
  * The public API: the ProvisionedProductProperties construct, its props, Owner and AcceptLanguage.
  */
 import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { checkConcurrencyCoversInstances } from './concurrency';
-import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
+import { ATTRIBUTE, DRIFT, RESOURCE_PROPERTY, RESOURCE_TYPE, SERVICE_NAME } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider/provider';
 import type { SharedProviderProps } from './provider/shared-provider-props';
@@ -136,6 +136,9 @@ export class ProvisionedProductProperties extends Construct {
    * person to see. Encrypted by SQS, kept 14 days.
    */
   public readonly deadLetterQueue: sqs.IQueue;
+  /** What the last successful Create or Update wrote over that someone had changed by hand ('' when nothing). */
+  public readonly changedByHand: string;
+  private readonly provider: ProvisionedProductPropertiesProvider;
 
   /**
    * Defines the custom resource, and the stack's shared provider when it is the stack's first.
@@ -152,6 +155,7 @@ export class ProvisionedProductProperties extends Construct {
 
     const provider = ProvisionedProductPropertiesProvider.getOrCreate(this, props);
     checkConcurrencyCoversInstances(provider);
+    this.provider = provider;
     this.deadLetterQueue = provider.deadLetterQueue;
     const properties: Record<string, string> = {};
     if (props.owner) properties.OWNER = props.owner.arn;
@@ -170,6 +174,7 @@ export class ProvisionedProductProperties extends Construct {
     this.recordId = resource.getAttString(ATTRIBUTE.recordId);
     this.previousOwnerArn = resource.getAttString(ATTRIBUTE.previousOwnerArn);
     this.previousLaunchRoleArn = resource.getAttString(ATTRIBUTE.previousLaunchRoleArn);
+    this.changedByHand = resource.getAttString(ATTRIBUTE.changedByHand);
   }
 
   /**
@@ -183,6 +188,32 @@ export class ProvisionedProductProperties extends Construct {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       statistic: 'Maximum',
       period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * The number of the stack's managed products whose owner or launch role the last drift check
+   * found different from what the stack declares (the maximum over the check's interval): alarm
+   * when it is at least 1. One metric for the whole stack, whichever instance it is read from; the
+   * log names each product, key, declared and found value. Needs the provider's `driftCheck`.
+   *
+   * @param props Options to change the metric's period, statistic, label, ...
+   */
+  public metricDrift(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const check = this.provider.driftCheck;
+    if (!check) {
+      this.fail([
+        `metricDrift() needs the drift check, which the stack's provider does not have: set driftCheck (e.g. driftCheck: DriftCheck.daily()) on the first ProvisionedProductProperties of stack ${Stack.of(this).stackName}`,
+      ]);
+    }
+    return new cloudwatch.Metric({
+      namespace: DRIFT.namespace,
+      metricName: DRIFT.metric.drifted,
+      dimensionsMap: { service: SERVICE_NAME, [DRIFT.stackDimension]: Stack.of(this).stackName },
+      statistic: 'Maximum',
+      // CloudWatch alarms take periods of up to a day.
+      period: Duration.seconds(Math.min(check.interval.toSeconds(), 24 * 60 * 60)),
       ...props,
     });
   }

@@ -418,6 +418,43 @@ export class LifecycleDriver {
   }
 
   /**
+   * Runs the stack's drift check once, as its EventBridge schedule does: the function the
+   * template's AWS::Events::Rule targets, invoked with a scheduled event, on the same emulated
+   * Lambda and services as the handlers (the ledger, the fake Service Catalog). Returns what it
+   * returned or threw, its log lines parsed, and its embedded-metric-format lines.
+   */
+  async checkDrift(): Promise<DriftCheckRun> {
+    await this.prepareLedger();
+    const { fn, ruleArn } = scheduledFunctionOf(this.model);
+    const logs: LogLine[] = [];
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.model.account,
+      time: new Date().toISOString(),
+      region: this.model.region,
+      resources: [ruleArn],
+      detail: {},
+    };
+    const out = await this.provider.lambda.invoke(fn.arn, JSON.stringify(event), { logs, trace: false });
+    const payload = JSON.parse(Buffer.from(out.Payload).toString('utf8') || 'null') as unknown;
+    const lines = logs.map((l) => {
+      try {
+        return JSON.parse(l.text) as Record<string, unknown>;
+      } catch {
+        return { message: l.text };
+      }
+    });
+    return {
+      ...(out.FunctionError ? { error: payload as { errorType: string; errorMessage: string } } : { result: payload }),
+      logs: lines.filter((l) => !('_aws' in l)),
+      metrics: lines.filter((l) => '_aws' in l),
+    };
+  }
+
+  /**
    * Stops the fake CloudFormation answering for this driver's resource, once the driver is done (a
    * run of many drivers on one fake, like the random lifecycles, would otherwise keep them all alive).
    */
@@ -517,6 +554,32 @@ export class LifecycleDriver {
   private scaled(ms: number): number {
     return Math.max(1, Math.round(ms * this.timeScale));
   }
+}
+
+/** One run of the drift check (see {@link LifecycleDriver.checkDrift}). */
+export interface DriftCheckRun {
+  /** What the function returned. */
+  readonly result?: unknown;
+  /** What it threw, as Lambda reports it. */
+  readonly error?: { readonly errorType: string; readonly errorMessage: string };
+  /** Its log lines (JSON parsed), the metric lines apart. */
+  readonly logs: ReadonlyArray<Record<string, unknown>>;
+  /** Its embedded-metric-format lines, as CloudWatch Logs would receive them. */
+  readonly metrics: ReadonlyArray<Record<string, unknown>>;
+}
+
+/** The function a scheduled AWS::Events::Rule of the template targets, and the rule's ARN. */
+function scheduledFunctionOf(model: StackModel): { fn: FunctionModel; ruleArn: string } {
+  for (const [logicalId, resource] of Object.entries(model.template.Resources)) {
+    const props = (resource.Properties ?? {}) as { ScheduleExpression?: unknown; Targets?: Array<{ Arn?: unknown }> };
+    if (resource.Type !== 'AWS::Events::Rule' || props.ScheduleExpression === undefined) continue;
+    for (const target of props.Targets ?? []) {
+      const getAtt = (target.Arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+      const fn = [...model.functions.values()].find((f) => f.logicalId === getAtt?.[0]);
+      if (fn) return { fn, ruleArn: `arn:aws:events:${model.region}:${model.account}:rule/${logicalId}` };
+    }
+  }
+  throw new Error('harness: the stack has no scheduled AWS::Events::Rule that targets one of its functions (is driftCheck set?)');
 }
 
 /** The ledger table the template declares: its logical id, partition key and time-to-live attribute. */

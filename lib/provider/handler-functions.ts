@@ -14,7 +14,7 @@ import type { FunctionNetwork } from './network';
 import type { ProviderSettings } from './provider-settings';
 
 /** The directory of the bundled handler, built by `npm run build:handler` (scripts/bundle-handler.mjs). */
-const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'handler');
+export const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'handler');
 
 /** Fails synth with what to run when the package was not built (the handler bundle is missing). */
 export function checkHandlerBundle(): void {

@@ -97,8 +97,8 @@ function toCfnSuppression(a: NagAcknowledgement): CfnSuppression {
 export interface ProviderResources {
   /** The roles of the two handler functions. */
   readonly handlerRoles: readonly iam.IRole[];
-  /** The role that writes, and passes launch roles. */
-  readonly isCompleteRole: iam.IRole;
+  /** The roles that write, and pass launch roles (isComplete's, and the drift check's when it restores). */
+  readonly passRoles: readonly iam.IRole[];
   /** The ARN pattern of the roles isComplete may pass to Service Catalog. */
   readonly passRoleResource: string;
   /** The ledger table (its findings, if any, are acknowledged here). */
@@ -168,12 +168,14 @@ export function acknowledgeNagFindings(scope: IConstruct, r: ProviderResources):
       ),
     ]);
   }
-  acknowledge(r.isCompleteRole, [
-    iam5(
-      "iam:PassRole on this account's roles, only to servicecatalog.amazonaws.com (iam:PassedToService): Delete restores the product's prior launch role, which is only known at deploy time, so the role cannot be named at synth.",
-      nagResource(scope, r.passRoleResource),
-    ),
-  ]);
+  for (const role of r.passRoles) {
+    acknowledge(role, [
+      iam5(
+        "iam:PassRole on this account's roles, only to servicecatalog.amazonaws.com (iam:PassedToService): Delete restores the product's prior launch role, which is only known at deploy time, so the role cannot be named at synth.",
+        nagResource(scope, r.passRoleResource),
+      ),
+    ]);
+  }
   for (const grantee of r.frameworkRoles) {
     acknowledge(grantee, [
       ...(r.settings.tracing || r.settings.vpc ? [iam5(wildcardReason(undefined, r.settings, lambdaXray), 'Resource::*')] : []),

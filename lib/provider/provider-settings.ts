@@ -7,6 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { WAITER } from '../contract';
 import { type TypeRule, checkTypes } from '../rules';
+import { type DriftCheck, MIN_DRIFT_INTERVAL_MINUTES } from '../drift-check';
 import type { SharedProviderProps } from './shared-provider-props';
 
 /** The settings the provider is built with: the first instance's, defaults filled in. */
@@ -20,6 +21,7 @@ export interface ProviderSettings {
   readonly ledgerEncryptionKey?: kms.IKey;
   readonly reservedConcurrency?: number;
   readonly tracing: boolean;
+  readonly driftCheck?: DriftCheck;
 }
 
 /** The settings a provider built from `asked` has: `asked`, with the defaults filled in. */
@@ -34,6 +36,7 @@ export function resolveSettings(asked: SharedProviderProps): ProviderSettings {
     queryInterval: asked.queryInterval ?? Duration.seconds(WAITER.defaultQueryIntervalSeconds),
     totalTimeout: asked.totalTimeout ?? Duration.seconds(WAITER.defaultTotalTimeoutSeconds),
     tracing: asked.tracing ?? false,
+    driftCheck: asked.driftCheck,
   };
 }
 
@@ -61,7 +64,7 @@ export function checkSettings(asked: SharedProviderProps, existing: ExistingProv
   if (conflicts.length === 0) return [];
   return [
     `${conflicts.join(' and ')}. One provider serves every ProvisionedProductProperties in stack ${existing.stackName}, ` +
-      `and its settings came from ${existing.settingsFrom}, the first instance. Give every instance in the stack the same provider settings (queryInterval, totalTimeout, vpc, vpcSubnets, securityGroups, logEncryptionKey, ledgerEncryptionKey, reservedConcurrency, tracing), or set them on the first one only.`,
+      `and its settings came from ${existing.settingsFrom}, the first instance. Give every instance in the stack the same provider settings (queryInterval, totalTimeout, vpc, vpcSubnets, securityGroups, logEncryptionKey, ledgerEncryptionKey, reservedConcurrency, tracing, driftCheck), or set them on the first one only.`,
   ];
 }
 
@@ -107,6 +110,15 @@ const SETTING_TYPES: readonly TypeRule[] = [
   },
   { key: 'reservedConcurrency', mustBe: 'a number', test: (v) => typeof v === 'number' },
   { key: 'tracing', mustBe: 'true or false', test: (v) => typeof v === 'boolean' },
+  {
+    key: 'driftCheck',
+    mustBe: 'a DriftCheck',
+    test: (v) =>
+      has(v, 'interval') &&
+      (v as { interval: unknown }).interval instanceof Duration &&
+      typeof (v as { restore: unknown }).restore === 'boolean',
+    hint: 'e.g. DriftCheck.daily() or DriftCheck.every(Duration.hours(6), { restore: true })',
+  },
 ];
 
 /** The values of one instance's network and concurrency settings that cannot work, one message each. */
@@ -117,6 +129,15 @@ function checkSettingValues(asked: SharedProviderProps): string[] {
     problems.push(
       `reservedConcurrency ${String(n)} is not a whole number of at least 1 (0 would stop the functions): use at least the number of instances in the stack, e.g. 10, or leave it unset`,
     );
+  }
+  const check = asked.driftCheck;
+  if (check && !Token.isUnresolved(check.interval.toMilliseconds({ integral: false }))) {
+    const ms = check.interval.toMilliseconds({ integral: false });
+    if (ms % 60_000 !== 0 || ms < MIN_DRIFT_INTERVAL_MINUTES * 60_000) {
+      problems.push(
+        `driftCheck's interval ${check.interval.toHumanString()} is not a whole number of minutes of at least ${MIN_DRIFT_INTERVAL_MINUTES}: a check of a large stack takes minutes. Use e.g. DriftCheck.every(Duration.hours(6)), or DriftCheck.daily()`,
+      );
+    }
   }
   if (!asked.vpc) {
     for (const key of ['vpcSubnets', 'securityGroups'] as const) {
@@ -206,6 +227,13 @@ function settingsConflicts(asked: SharedProviderProps, has: ProviderSettings): s
     (x) => (x === undefined ? 'none' : String(x)),
   );
   differ('tracing', asked.tracing, has.tracing, (x, y) => x === y, String);
+  differ(
+    'driftCheck',
+    asked.driftCheck,
+    has.driftCheck,
+    (x, y) => duration(x.interval, y.interval) && x.restore === y.restore,
+    (x) => (x ? `every ${x.interval.toHumanString()}${x.restore ? ' with restore' : ''}` : 'none'),
+  );
   return conflicts;
 }
 

@@ -9,12 +9,14 @@ import { Construct, type IConstruct } from 'constructs';
 import { configureFrameworkFunctions, createDeadLetterQueue, createFrameworkRoles } from './framework-functions';
 import { checkHandlerBundle, createHandlerFunctions } from './handler-functions';
 import { createHandlerRoles } from './handler-roles';
+import { createDriftCheckFunction, createDriftCheckRole } from './drift-check-function';
 import { createLedgerTable, grantLedger, grantStackStatus } from './ledger-table';
 import { createLogGroups } from './log-groups';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { placeInNetwork } from './network';
 import { type ExistingProvider, type ProviderSettings, checkSettings, resolveSettings } from './provider-settings';
 import type { SharedProviderProps } from './shared-provider-props';
+import type { DriftCheck } from '../drift-check';
 import { configureWaiter, waiterIdentity } from './waiter';
 
 /** Marks providers created here, so that the stack's provider is found by type, not by construct id alone. */
@@ -85,11 +87,13 @@ export class ProvisionedProductPropertiesProvider extends Construct {
     logGroups.functions.grantWrite(roles.onEvent);
     logGroups.functions.grantWrite(roles.isComplete);
     const frameworkRoles = createFrameworkRoles(this, logGroups.functions);
+    const driftRole = settings.driftCheck ? createDriftCheckRole(this, settings.driftCheck, roles.passRoleResource) : undefined;
     const network = placeInNetwork(this, settings, [
       roles.onEvent,
       roles.isComplete,
       frameworkRoles.onEvent,
       frameworkRoles.completeAndTimeout,
+      ...(driftRole ? [driftRole] : []),
     ]);
     const handlers = createHandlerFunctions(this, {
       roles,
@@ -120,10 +124,22 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       totalTimeout: settings.totalTimeout,
     });
     configureWaiter(provider, waiter.name, settings.tracing);
+    if (settings.driftCheck && driftRole) {
+      createDriftCheckFunction(this, {
+        check: settings.driftCheck,
+        role: driftRole,
+        ledger,
+        logGroup: logGroups.functions,
+        network,
+        tracing: settings.tracing,
+        deadLetterQueue: this.deadLetterQueue,
+        reservedConcurrency: settings.reservedConcurrency,
+      });
+    }
 
     acknowledgeNagFindings(this, {
-      handlerRoles: [roles.onEvent, roles.isComplete],
-      isCompleteRole: roles.isComplete,
+      handlerRoles: [roles.onEvent, roles.isComplete, ...(driftRole ? [driftRole] : [])],
+      passRoles: [roles.isComplete, ...(driftRole && settings.driftCheck?.restore ? [driftRole] : [])],
       passRoleResource: roles.passRoleResource,
       ledger,
       frameworkRoles: [frameworkRoles.onEvent, frameworkRoles.completeAndTimeout],
@@ -133,6 +149,11 @@ export class ProvisionedProductPropertiesProvider extends Construct {
       provider,
       settings,
     });
+  }
+
+  /** The provider's drift check, when it has one. */
+  public get driftCheck(): DriftCheck | undefined {
+    return this.settings.driftCheck;
   }
 
   /** What a later instance's settings are checked against. */

@@ -4,6 +4,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { DriftCheck } from '../drift-check';
 
 /**
  * Settings of the one provider (functions, waiter, log groups) that every
@@ -102,4 +103,15 @@ export interface SharedProviderProps {
    * @default false
    */
   readonly tracing?: boolean;
+
+  /**
+   * A scheduled check of every product the stack's instances manage: a difference from what the
+   * stack declares (an owner or launch role changed outside the stack) is logged and counted in a
+   * metric to alarm on (`metricDrift()`), and with `DriftCheck.daily({ restore: true })` written
+   * back. The check runs in its own function, with its own role, in the provider's VPC, with its
+   * keys and tracing.
+   *
+   * @default - no drift check
+   */
+  readonly driftCheck?: DriftCheck;
 }
