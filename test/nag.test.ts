@@ -20,7 +20,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import * as v3 from 'cdk-nag';
 import * as v2 from 'cdk-nag-v2';
 import { regulatedOptions } from '../harness';
-import { Owner, ProvisionedProductProperties, type SharedProviderProps } from '../lib';
+import { DriftCheck, Owner, ProvisionedProductProperties, type SharedProviderProps } from '../lib';
 import { type NagReport, V3_RUNS, Validations } from './support/nag';
 
 const ACCOUNT = '123456789012';
@@ -156,6 +156,22 @@ describe.each(RUNNING)('%s', (major) => {
       const app = new App();
       stackWith(app, 'Ownership', true, ENV, regulatedOptions);
       expect(constructFindings(app, pack, major)).toEqual({});
+    });
+
+    test.each([
+      ['report', DriftCheck.daily()],
+      ['restore', DriftCheck.every(Duration.hours(6), { restore: true })],
+    ])('with the regulated options and the drift check (%s), the construct reports nothing', (_, driftCheck) => {
+      const app = new App();
+      stackWith(app, 'Ownership', true, ENV, (s) => ({ ...regulatedOptions(s), driftCheck }));
+      expect(constructFindings(app, pack, major)).toEqual({});
+    });
+
+    test('with the drift check and otherwise defaults, the construct reports only findings one of its options resolves', () => {
+      const app = new App();
+      stackWith(app, 'Ownership', true, ENV, () => ({ driftCheck: DriftCheck.daily({ restore: true }) }));
+      for (const rule of Object.keys(constructFindings(app, pack, major)))
+        expect([rule, RESOLVED_BY[rule]]).toEqual([rule, expect.any(String)]);
     });
 
     test('with the regulated options in an environment-agnostic stack, with two instances, the construct reports nothing', () => {

@@ -11,7 +11,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps, type SharedProviderProps } from '../lib';
+import { DriftCheck, Owner, ProvisionedProductProperties, type ProvisionedProductPropertiesProps, type SharedProviderProps } from '../lib';
 
 const OWNER = 'arn:aws:iam::123456789012:role/PlatformAdmin';
 
@@ -410,3 +410,108 @@ withCfnValidation('CloudFormation validation', () => {
     },
   );
 });
+
+describe('driftCheck', () => {
+  const checkFunction = (t: Template): Resource => {
+    const found = Object.values(functions(t)).filter((f) => f.Properties.Handler === 'index.checkDrift');
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+  const ledgerRef = (t: Template) => ({ 'Fn::GetAtt': [Object.keys(byType(t, 'AWS::DynamoDB::Table'))[0], 'Arn'] });
+
+  test('off by default: no check function, no schedule', () => {
+    const t = Template.fromStack(withStack());
+    expect(Object.values(functions(t)).map((f) => f.Properties.Handler)).not.toContain('index.checkDrift');
+    expect(byType(t, 'AWS::Events::Rule')).toEqual({});
+  });
+
+  test('DriftCheck.daily(): a function run once a day by a rule, reporting only, with a role that reads products and the ledger', () => {
+    const t = Template.fromStack(withStack(() => ({ driftCheck: DriftCheck.daily() })));
+    const fn = checkFunction(t);
+    expect(fn.Properties).toMatchObject({
+      Timeout: 600,
+      DeadLetterConfig: expect.anything() as unknown,
+      Environment: { Variables: expect.objectContaining({ DRIFT_ACTION: 'report', STACK_NAME: 'Test' }) as unknown },
+    });
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const [rule] = Object.values(byType(t, 'AWS::Events::Rule'));
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
+    const statements = statementsOfRole(t, roleOf(fn));
+    expect(
+      actionsOf(statements)
+        .filter((a) => a.startsWith('servicecatalog:') || a.startsWith('iam:'))
+        .sort(),
+    ).toEqual(['servicecatalog:DescribeProvisionedProduct', 'servicecatalog:SearchProvisionedProducts']);
+    const ledgerStatement = statements.find((st) => [st.Action].flat().includes('dynamodb:Scan'));
+    expect(ledgerStatement).toMatchObject({ Action: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: ledgerRef(t) });
+  });
+
+  test('with restore, the role may also write products and pass launch roles to Service Catalog only', () => {
+    const t = Template.fromStack(withStack(() => ({ driftCheck: DriftCheck.every(Duration.hours(6), { restore: true }) })));
+    const fn = checkFunction(t);
+    expect(fn.Properties).toMatchObject({ Environment: { Variables: expect.objectContaining({ DRIFT_ACTION: 'restore' }) as unknown } });
+    expect(Object.values(byType(t, 'AWS::Events::Rule'))[0].Properties.ScheduleExpression).toBe('rate(6 hours)');
+    const statements = statementsOfRole(t, roleOf(fn));
+    expect(actionsOf(statements)).toEqual(
+      expect.arrayContaining(['servicecatalog:UpdateProvisionedProductProperties', 'servicecatalog:DescribeRecord', 'iam:PassRole']),
+    );
+    expect(statements.find((st) => st.Action === 'iam:PassRole')?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'servicecatalog.amazonaws.com' },
+    });
+  });
+
+  test('with reservedConcurrency the check reserves one, and the per-instance concurrency rule ignores it', () => {
+    const s = stack();
+    withConstruct(s, () => ({ reservedConcurrency: 2, driftCheck: DriftCheck.daily() }), 'First');
+    withConstruct(s, undefined, 'Second');
+    const t = Template.fromStack(s);
+    expect(checkFunction(t).Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  test('an instance asking for another drift check is an error naming both instances', () => {
+    const s = stack();
+    withConstruct(s, () => ({ driftCheck: DriftCheck.daily() }), 'First');
+    expect(() => withConstruct(s, () => ({ driftCheck: DriftCheck.daily({ restore: true }) }), 'Second')).toThrow(
+      /driftCheck every 1 day with restore \(the provider has every 1 day\).*came from Test\/First/s,
+    );
+  });
+
+  test.each([
+    [Duration.minutes(5), /driftCheck's interval 5 minutes is not a whole number of minutes of at least 10/],
+    [Duration.seconds(630), /driftCheck's interval 10 minutes 30 seconds is not a whole number of minutes/],
+  ])('an interval of %s fails synth, saying what to use', (interval, message) => {
+    expect(() => withStack(() => ({ driftCheck: DriftCheck.every(interval) }))).toThrow(message);
+  });
+
+  test('a driftCheck that is not a DriftCheck fails synth, saying what to pass', () => {
+    expect(() => withStack(() => ({ driftCheck: { interval: '1 day' } }) as unknown as SharedProviderProps)).toThrow(
+      /driftCheck must be a DriftCheck .*DriftCheck.daily\(\)/,
+    );
+  });
+
+  test("metricDrift() is the stack's DriftedProducts, the maximum over the interval; without the check it fails saying what to set", () => {
+    const s = stack();
+    const first = withConstruct(s, () => ({ driftCheck: DriftCheck.every(Duration.hours(6)) }), 'First');
+    const second = withConstruct(s, undefined, 'Second');
+    for (const instance of [first, second]) {
+      expect(s.resolve(instance.metricDrift().toMetricConfig().metricStat)).toMatchObject({
+        namespace: 'ProvisionedProductProperties',
+        metricName: 'DriftedProducts',
+        statistic: 'Maximum',
+        dimensions: [
+          { name: 'StackName', value: 'Test' },
+          { name: 'service', value: 'provisioned-product-properties' },
+        ],
+      });
+      expect(instance.metricDrift().period.toSeconds()).toBe(6 * 3600);
+    }
+    const plain = withConstruct(stack('Plain'));
+    expect(() => plain.metricDrift()).toThrow(/metricDrift\(\) needs the drift check.*driftCheck: DriftCheck.daily\(\)/);
+  });
+});
+
+function withStack(options?: (s: Stack) => SharedProviderProps): Stack {
+  const s = stack();
+  withConstruct(s, options);
+  return s;
+}

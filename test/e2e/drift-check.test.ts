@@ -121,7 +121,11 @@ test('a restore waits for a busy product and then writes', async () => {
   fake().setBusy('pp-alpha', 300);
   const run = await driver.checkDrift();
   expect(metricValues(run)).toMatchObject({ RestoredProducts: 1 });
-  expect(fake().callsOf('UpdateProvisionedProductProperties').some((c) => c.outcome === 'InvalidStateException')).toBe(true);
+  expect(
+    fake()
+      .callsOf('UpdateProvisionedProductProperties')
+      .some((c) => c.outcome === 'InvalidStateException'),
+  ).toBe(true);
   expect(fake().product('pp-alpha')?.owner).toBe(ADMIN);
 });
 
@@ -156,7 +160,12 @@ test('the product of a resource that is being deleted is not checked, and after 
   fake().changeByHand('pp-alpha', { owner: HAND });
   const deleting = driver.delete();
   // Wait until the Delete's restore record runs: its request is the resource's latest.
-  while (!fake().recordsOf('pp-alpha').some((r) => r.properties.OWNER === ALICE)) await new Promise((r) => setTimeout(r, 5));
+  while (
+    !fake()
+      .recordsOf('pp-alpha')
+      .some((r) => r.properties.OWNER === ALICE)
+  )
+    await new Promise((r) => setTimeout(r, 5));
   const during = await driver.checkDrift();
   expect(metricValues(during)).toMatchObject({ CheckedProducts: 0, DriftedProducts: 0 });
   expect(during.logs.some((l) => l.message === 'Not checked now: the deploy decides its values')).toBe(true);
@@ -191,4 +200,59 @@ test('without driftCheck the stack has no scheduled check', async () => {
   const driver = driverFor(undefined);
   await driver.create();
   await expect(driver.checkDrift()).rejects.toThrow(/no scheduled AWS::Events::Rule/);
+});
+
+describe('deploys say what they overwrite', () => {
+  const handWarnings = (driver: LifecycleDriver, requestId: string) =>
+    driver.handlerLogs(requestId).filter((l) => l.level === 'WARN' && String(l.message).includes('changed by hand'));
+
+  test('an Update over an owner changed by hand writes the declared one, logs it and returns it in ChangedByHand', async () => {
+    const driver = driverFor(undefined);
+    await driver.create();
+    fake().changeByHand('pp-alpha', { owner: HAND });
+    const updated = await driver.update(propsWithOwner(driver, OPS));
+    expect(updated.Status).toBe('SUCCESS');
+    expect(fake().product('pp-alpha')?.owner).toBe(OPS);
+    expect(updated.Data?.ChangedByHand).toBe(`OWNER was "${HAND}" (changed by hand), set to "${OPS}"`);
+    expect(handWarnings(driver, updated.RequestId)).toEqual([
+      expect.objectContaining({ provisionedProductId: 'pp-alpha', key: 'OWNER', foundValue: HAND, writtenValue: OPS }),
+    ]);
+  });
+
+  test('an Update that changes nothing declared still puts back a hand-changed owner, and says so', async () => {
+    const driver = driverFor(undefined);
+    await driver.create();
+    fake().changeByHand('pp-alpha', { owner: HAND });
+    const updated = await driver.update(propsWithOwner(driver, ADMIN));
+    expect(fake().product('pp-alpha')?.owner).toBe(ADMIN);
+    expect(updated.Data?.ChangedByHand).toBe(`OWNER was "${HAND}" (changed by hand), set to "${ADMIN}"`);
+  });
+
+  test('a Delete over an owner changed by hand restores the prior and says what it overwrote', async () => {
+    const driver = driverFor(undefined);
+    await driver.create();
+    fake().changeByHand('pp-alpha', { owner: HAND });
+    const deleted = await driver.delete();
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(fake().product('pp-alpha')?.owner).toBe(ALICE);
+    expect(handWarnings(driver, deleted.RequestId)).toEqual([
+      expect.objectContaining({
+        key: 'OWNER',
+        foundValue: HAND,
+        writtenValue: ALICE,
+        message: expect.stringMatching(/^Restoring the prior/) as unknown,
+      }),
+    ]);
+  });
+
+  test('deploys that find only values the stack set say nothing: Update, a rollback to them, Delete', async () => {
+    const driver = driverFor(undefined);
+    await driver.create();
+    const updated = await driver.update(propsWithOwner(driver, OPS));
+    expect(updated.Data?.ChangedByHand).toBe('');
+    const back = await driver.update(propsWithOwner(driver, ADMIN));
+    expect(back.Data?.ChangedByHand).toBe('');
+    const deleted = await driver.delete();
+    for (const r of [updated, back, deleted]) expect(handWarnings(driver, r.RequestId)).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  changesByHand,
   hasWrites,
   idempotencyToken,
   nextPollDelay,
@@ -185,4 +186,25 @@ test('the token of a given request and write is stable across releases, so a red
   expect(idempotencyToken('req-1', 'pp-1', { OWNER: A })).toBe(
     createHash('sha256').update(`req-1|pp-1|OWNER=${A}|LAUNCH_ROLE=`).digest('hex'),
   );
+});
+
+describe('what a deploy writes over that someone changed by hand', () => {
+  const HAND = 'arn:aws:iam::123456789012:user/mallory';
+  const current = { OWNER: HAND, LAUNCH_ROLE: A };
+
+  test('a written key whose value is neither declared before nor the prior is a change by hand', () => {
+    expect(changesByHand({ OWNER: B }, current, [{ OWNER: A }, priors])).toEqual([{ key: 'OWNER', found: HAND, writing: B }]);
+  });
+
+  test('a value the stack declared before, the ledger recorded, or the prior is not', () => {
+    expect(changesByHand({ OWNER: B }, current, [{ OWNER: HAND }])).toEqual([]);
+    expect(changesByHand({ OWNER: B }, current, [undefined, { OWNER: HAND }, priors])).toEqual([]);
+    expect(changesByHand({ OWNER: B }, { ...current, OWNER: ORIGINAL_OWNER }, [{ OWNER: A }, priors])).toEqual([]);
+  });
+
+  test('keys not written, values not settled, and an owner the search did not list say nothing', () => {
+    expect(changesByHand({ LAUNCH_ROLE: B }, current, [priors])).toEqual([]);
+    expect(changesByHand({ OWNER: B }, undefined, [priors])).toEqual([]);
+    expect(changesByHand({ OWNER: B }, current, [priors], false)).toEqual([]);
+  });
 });

@@ -40,7 +40,12 @@ describe('Create', () => {
     const { physicalId, data } = await run(event('Create', { id, owner: ADMIN, launchRole: LAUNCH_B }));
     expect(state(id)).toEqual({ owner: ADMIN, launchRole: LAUNCH_B });
     expect(physicalId).toMatch(/^sc-ppp:v1\|pp-create1\|/);
-    expect(data).toEqual({ RecordId: expect.stringMatching(/.+/) as unknown, PreviousOwnerArn: ALICE, PreviousLaunchRoleArn: LAUNCH_A, ChangedByHand: '' });
+    expect(data).toEqual({
+      RecordId: expect.stringMatching(/.+/) as unknown,
+      PreviousOwnerArn: ALICE,
+      PreviousLaunchRoleArn: LAUNCH_A,
+      ChangedByHand: '',
+    });
     expect(fake.writesApplied(id)).toBe(1);
   });
 

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LEDGER } from '../../lib/contract';
 import type { CustomResourceEvent, OnEventResult } from '../../lambda/events';
 import { supersededBy } from '../../lambda/ledger-rules';
-import { ALICE, LAUNCH_A, useDynamoDBLocal } from '../support/fixtures';
+import { ALICE, LAUNCH_A, OPS, useDynamoDBLocal } from '../support/fixtures';
 
 type LedgerModule = typeof import('../../lambda/ledger');
 type RequestLedgerModule = typeof import('../../lambda/request-ledger');
@@ -236,6 +236,68 @@ describe('what the ledger knows of a resource', () => {
     await ledger.registerRequest(ref, 'r3', 'Delete');
     await ledger.forgetPriors(ref, 'pp-alpha', 'r3');
     expect(Object.keys((await ledger.readResource(ref)).priors)).toEqual(['pp-beta']);
+  });
+
+  test("what a completed request declares is kept beside the product's priors, only while it is the latest, and leaves with them", async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    await ledger.recordPriors(ref, 'pp-alpha', { owner: ALICE, launchRole: LAUNCH_A, requestId: 'r1' });
+    await ledger.recordDeclared(ref, 'pp-alpha', { properties: { OWNER: OPS }, requestId: 'r1', at: 1000 });
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].declared).toEqual({ properties: { OWNER: OPS }, requestId: 'r1', at: 1000 });
+    await ledger.registerRequest(ref, 'r2', 'Update');
+    // A late completion of r1 (a copy) must not replace what r2 will declare.
+    await ledger.recordDeclared(ref, 'pp-alpha', { properties: { OWNER: ALICE }, requestId: 'r1', at: 2000 });
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].declared?.at).toBe(1000);
+    await ledger.recordDeclared(ref, 'pp-alpha', { properties: { OWNER: OPS, LAUNCH_ROLE: LAUNCH_A }, requestId: 'r2', at: 3000 });
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].declared).toMatchObject({
+      requestId: 'r2',
+      properties: { LAUNCH_ROLE: LAUNCH_A },
+    });
+    await ledger.registerRequest(ref, 'r3', 'Delete');
+    await ledger.forgetPriors(ref, 'pp-alpha', 'r3');
+    expect((await ledger.readResource(ref)).priors).toEqual({});
+  });
+
+  test("the drift check's findings are kept for the declared values they were found against, and forgotten when a request declares anew", async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    await ledger.recordPriors(ref, 'pp-alpha', { owner: ALICE, launchRole: '', requestId: 'r1' });
+    await ledger.recordDeclared(ref, 'pp-alpha', { properties: { OWNER: OPS }, requestId: 'r1', at: 1 });
+    await ledger.recordDrift(ref, 'pp-alpha', 'r1', { OWNER: { found: ALICE, since: 5 } });
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].drift).toEqual({ OWNER: { found: ALICE, since: 5 } });
+    await ledger.recordDrift(ref, 'pp-alpha', 'r0', {}); // found against other declared values: ignored
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].drift).toEqual({ OWNER: { found: ALICE, since: 5 } });
+    await ledger.recordDrift(ref, 'pp-alpha', 'r1', {});
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].drift).toBeUndefined();
+    await ledger.recordDrift(ref, 'pp-alpha', 'r1', { OWNER: { found: ALICE, since: 7 } });
+    await ledger.registerRequest(ref, 'r2', 'Update');
+    await ledger.recordDeclared(ref, 'pp-alpha', { properties: { OWNER: ALICE }, requestId: 'r2', at: 9 });
+    expect((await ledger.readResource(ref)).priors['pp-alpha'].drift).toBeUndefined();
+  });
+
+  test('a scan lists every resource with its stack and logical id, and nothing of the requests', async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    const other = { stackId: STACK_ID, logicalResourceId: 'Other' };
+    await ledger.registerRequest(other, 'r2', 'Create');
+    const found = await ledger.scanResources();
+    expect(found.map((r) => [r.logicalResourceId, r.stackId, r.latestRequestId]).sort()).toEqual([
+      ['Other', STACK_ID, 'r2'],
+      ['Ownership', STACK_ID, 'r1'],
+    ]);
+  });
+
+  test("the drift check's write lease: only while the declaring request is the latest, never while a request holds it, and requests wait for it", async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000, 'drift-check#a')).toMatchObject({ kind: 'held' });
+    await ledger.releaseWriteLease(ref, 'r1');
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000, 'drift-check#a')).toEqual({ kind: 'taken' });
+    // A copy of r1 itself now waits for the check.
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({
+      kind: 'held',
+      resource: { writer: { requestId: 'drift-check#a' } },
+    });
+    await ledger.releaseWriteLease(ref, 'drift-check#a');
+    await ledger.registerRequest(ref, 'r2', 'Update');
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000, 'drift-check#b')).toMatchObject({ kind: 'superseded' });
   });
 
   test('a resource the ledger never saw has no latest request and no priors', async () => {

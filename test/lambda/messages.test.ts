@@ -2,9 +2,11 @@
  * The messages a user reads when a deploy fails: each names the product, the values and what to do.
  */
 import {
+  MAX_CHANGED_BY_HAND_CHARACTERS,
   MAX_REASON_CHARACTERS,
   ReportedError,
   bounded,
+  changedByHand,
   ownerUnknown,
   productNotFound,
   recordFailed,
@@ -178,4 +180,20 @@ test('as a fresh container loads it, an error is cut past 1,800 characters', () 
   const fits = new Error('a'.repeat(1800));
   expect(m!.bounded(fits)).toBe(fits);
   expect((m!.bounded(new Error('a'.repeat(1801))) as Error).message).toMatch(/^a{1800}\.\.\. \(cut at 1800 of 1801 characters/);
+});
+
+describe('the ChangedByHand attribute', () => {
+  test('empty when nothing was changed by hand; else each key, what was found and what was set, bounded', () => {
+    expect(changedByHand(undefined)).toBe('');
+    expect(changedByHand([])).toBe('');
+    expect(changedByHand([{ key: 'LAUNCH_ROLE', found: '', writing: 'arn:aws:iam::123456789012:role/L' }])).toBe(
+      'LAUNCH_ROLE was (none) (changed by hand), set to "arn:aws:iam::123456789012:role/L"',
+    );
+    const long = changedByHand([
+      { key: 'OWNER', found: 'x'.repeat(1000), writing: 'y'.repeat(1000) },
+      { key: 'LAUNCH_ROLE', found: 'z'.repeat(1000), writing: 'w'.repeat(1000) },
+    ]);
+    expect(long.length).toBeLessThanOrEqual(MAX_CHANGED_BY_HAND_CHARACTERS + 40);
+    expect(long).toMatch(/characters in all\)$/);
+  });
 });
