@@ -171,8 +171,8 @@ describe('the jsii build and the generated bindings', () => {
 
   test('every example, in the README and in the TSDoc, compiles under rosetta strict and is translated to every language', () => {
     const snippets = Object.values(tablet.snippets);
-    // The README's Usage example, its regulated-options and dead-letter alarm examples, and the construct's @example.
-    expect(snippets).toHaveLength(4);
+    // The README's Usage example, its regulated-options, dead-letter alarm and drift alarm examples, and the construct's @example.
+    expect(snippets).toHaveLength(5);
     for (const snippet of snippets) {
       expect(snippet.didCompile).toBe(true);
       expect(Object.keys(snippet.translations).sort()).toEqual(expect.arrayContaining(['csharp', 'go', 'java', 'python']));
