@@ -88,12 +88,17 @@ async function main(): Promise<void> {
       return { products, serviceCatalogCalls: calls, usd: Number((serviceCatalogUsd + metrics * PRICE.customMetricMonth).toFixed(2)) };
     }),
   }));
-  console.log(`\nService Catalog calls per product per check: ${scPerProduct}; custom metrics per stack: ${metrics} (${metrics + 1} with restore)`);
+  console.log(
+    `\nService Catalog calls per product per check: ${scPerProduct}; custom metrics per stack: ${metrics} (${metrics + 1} with restore)`,
+  );
   console.log(`Monthly cost, USD (Service Catalog calls beyond the free 1,000 + ${metrics} custom metrics):`);
   console.log(`${'interval'.padEnd(18)}${PRODUCTS.map((p) => `${p} products`.padEnd(16)).join('')}`);
   for (const m of monthly) console.log(`${m.interval.padEnd(18)}${m.byProducts.map((b) => `$${b.usd}`.padEnd(16)).join('')}`);
   const out = path.join(__dirname, 'drift-results.json');
-  writeFileSync(out, `${JSON.stringify({ measured, serviceCatalogCallsPerProduct: scPerProduct, customMetrics: metrics, price: PRICE, monthly }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ measured, serviceCatalogCallsPerProduct: scPerProduct, customMetrics: metrics, price: PRICE, monthly }, null, 2)}\n`,
+  );
   console.log(`\nWrote ${out}`);
 }
 

@@ -52,8 +52,15 @@ export async function runDriftCheck(
   const restore = process.env[DRIFT.actionEnv] === 'restore';
   const run = `drift-check#${event.id ?? String(started)}`;
   const counts = { checked: 0, drifted: 0, missing: 0, failed: 0, skipped: 0, restored: 0 };
+  let resources: LedgerResource[];
   try {
-    const resources = await ledgerCall('list the resources the stack manages', scanResources);
+    resources = await ledgerCall('list the resources the stack manages', scanResources);
+  } catch (e) {
+    // Nothing was compared: say that the check failed, not that nothing drifted (an alarm on DriftedProducts must not clear).
+    publishFailure();
+    throw e;
+  }
+  try {
     for (const resource of resources) {
       const ref = refOfResource(resource);
       if (!ref) continue;
@@ -233,13 +240,24 @@ async function watchRestore(at: Record<string, string>, recordId: string, change
 
 /** The stack's metrics of this check: one EMF line. */
 function publish(counts: DriftCheckSummary, restore: boolean): void {
-  metrics.addDimension(DRIFT.stackDimension, process.env[DRIFT.stackNameEnv] ?? 'unknown');
+  metrics.addDimension(DRIFT.stackDimension, stackName());
   metrics.addMetric(DRIFT.metric.checked, MetricUnit.Count, counts.checked);
   metrics.addMetric(DRIFT.metric.drifted, MetricUnit.Count, counts.drifted);
   metrics.addMetric(DRIFT.metric.missing, MetricUnit.Count, counts.missing);
   metrics.addMetric(DRIFT.metric.failed, MetricUnit.Count, counts.failed);
   if (restore) metrics.addMetric(DRIFT.metric.restored, MetricUnit.Count, counts.restored);
   metrics.publishStoredMetrics();
+}
+
+/** A check that could not list the stack's resources: FailedChecks only. */
+function publishFailure(): void {
+  metrics.addDimension(DRIFT.stackDimension, stackName());
+  metrics.addMetric(DRIFT.metric.failed, MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+}
+
+function stackName(): string {
+  return process.env[DRIFT.stackNameEnv] ?? 'unknown';
 }
 
 function refOfResource(resource: LedgerResource): ResourceRef | undefined {

@@ -196,6 +196,18 @@ test('a check that overlaps an Update never writes over it: the Update decides',
   }
 });
 
+test('a check that cannot read the ledger fails, naming the table, and reports FailedChecks, never "nothing drifted"', async () => {
+  const driver = driverFor(DriftCheck.daily());
+  await driver.create();
+  ledger().dynamodb.throttleNext = 50;
+  const run = await driver.checkDrift();
+  ledger().dynamodb.throttleNext = 0;
+  expect(run.error?.errorMessage).toContain(String(driver.ledgerTableName));
+  expect(run.metrics).toHaveLength(1);
+  expect(run.metrics[0]).toMatchObject({ FailedChecks: 1 });
+  expect(run.metrics[0]).not.toHaveProperty('DriftedProducts');
+});
+
 test('without driftCheck the stack has no scheduled check', async () => {
   const driver = driverFor(undefined);
   await driver.create();
