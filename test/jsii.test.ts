@@ -76,11 +76,11 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** The first ```python block under '## Usage' in README.md. */
-function readmePythonExample(): string {
-  const section = readFileSync(join(ROOT, 'README.md'), 'utf8').split(/^## Usage\s*$/m)[1];
+/** The first ```python block under the README.md heading `## <heading>`. */
+function readmePythonExample(heading = 'Usage'): string {
+  const section = readFileSync(join(ROOT, 'README.md'), 'utf8').split(new RegExp(`^## ${heading}\\s*$`, 'm'))[1];
   const block = section && /^```python\n([\s\S]*?)^```/m.exec(section);
-  if (!block) throw new Error("README.md has no ```python block under '## Usage'");
+  if (!block) throw new Error(`README.md has no \`\`\`python block under '## ${heading}'`);
   return block[1];
 }
 
@@ -163,9 +163,15 @@ describe('the jsii build and the generated bindings', () => {
     const assembly = JSON.parse(readFileSync(join(project, '.jsii'), 'utf8')) as Record<string, unknown>;
     expect(assembly).toMatchObject({ name: PACKAGE.name, version: PACKAGE.version, license: 'Apache-2.0' });
     expect(Object.keys(assembly.types as object).sort()).toEqual(
-      ['AcceptLanguage', 'Owner', 'ProvisionedProductProperties', 'ProvisionedProductPropertiesProps', 'SharedProviderProps'].map(
-        (t) => `${PACKAGE.name}.${t}`,
-      ),
+      [
+        'AcceptLanguage',
+        'DriftCheck',
+        'DriftCheckOptions',
+        'Owner',
+        'ProvisionedProductProperties',
+        'ProvisionedProductPropertiesProps',
+        'SharedProviderProps',
+      ].map((t) => `${PACKAGE.name}.${t}`),
     );
   });
 
@@ -227,6 +233,7 @@ describe('the jsii build and the generated bindings', () => {
     expect(construct.initKeywordParameters.sort()).toEqual(
       [
         'accept_language',
+        'drift_check',
         'launch_role',
         'ledger_encryption_key',
         'log_encryption_key',
@@ -247,6 +254,8 @@ describe('the jsii build and the generated bindings', () => {
         'previous_launch_role_arn',
         'previous_owner_arn',
         'record_id',
+        'changed_by_hand',
+        'metric_drift',
         'dead_letter_queue',
         'metric_dead_letter_events',
       ]),
@@ -260,6 +269,25 @@ describe('the jsii build and the generated bindings', () => {
     expect(owner.members).toEqual(expect.arrayContaining(api.snippet.ownerMembers));
     expect(language.enumMembers).toEqual(expect.arrayContaining(api.snippet.acceptLanguageMembers));
     expect(construct.members).toEqual(expect.arrayContaining(api.snippet.constructAttributes));
+
+    // So does its drift example: DriftCheck's factories, the driftCheck keyword, metricDrift.
+    const driftSnippet = join(work, 'readme_drift.py');
+    writeFileSync(driftSnippet, readmePythonExample('Drift: changes made by hand'));
+    const drift = JSON.parse(
+      run(
+        python!,
+        [
+          join(ROOT, 'test', 'support', 'python_api.py'),
+          join(pythonDir, 'src', PACKAGE.jsii.targets.python.module, '__init__.py'),
+          driftSnippet,
+        ],
+        work,
+      ),
+    ) as PythonApi;
+    expect(drift.module.DriftCheck.members).toEqual(expect.arrayContaining(['daily', 'every']));
+    expect(drift.snippet.constructKeywords).toEqual(expect.arrayContaining(['drift_check']));
+    expect(construct.initKeywordParameters).toEqual(expect.arrayContaining(drift.snippet.constructKeywords));
+    expect(construct.members).toEqual(expect.arrayContaining(drift.snippet.constructAttributes));
   });
 
   wheelTest(`a wheel builds from the generated Python without any network${NO_WHEEL}`, () => {

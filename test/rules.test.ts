@@ -368,7 +368,13 @@ describe('parseResourceProperties, value by value', () => {
 
 describe("readLeniently (Delete, and an Update's old properties): never refuses", () => {
   test('reads what it can and defaults the rest', () => {
-    expect(readLeniently(undefined)).toEqual({ productId: undefined, managedKeys: [], acceptLanguage: undefined, restoreOnDelete: true });
+    expect(readLeniently(undefined)).toEqual({
+      productId: undefined,
+      managedKeys: [],
+      values: {},
+      acceptLanguage: undefined,
+      restoreOnDelete: true,
+    });
     expect(
       readLeniently({
         ProvisionedProductId: 'pp-1',
@@ -376,7 +382,13 @@ describe("readLeniently (Delete, and an Update's old properties): never refuses"
         AcceptLanguage: 'zh',
         RestoreOnDelete: 'false',
       }),
-    ).toEqual({ productId: 'pp-1', managedKeys: ['OWNER', 'LAUNCH_ROLE'], acceptLanguage: 'zh', restoreOnDelete: false });
+    ).toEqual({
+      productId: 'pp-1',
+      managedKeys: ['OWNER', 'LAUNCH_ROLE'],
+      values: { OWNER: 'y', LAUNCH_ROLE: 'x' },
+      acceptLanguage: 'zh',
+      restoreOnDelete: false,
+    });
   });
 
   test('values of the wrong kind are ignored, and anything but a plain "false" restores', () => {
@@ -387,10 +399,17 @@ describe("readLeniently (Delete, and an Update's old properties): never refuses"
         AcceptLanguage: '',
         RestoreOnDelete: 'nope',
       }),
-    ).toEqual({ productId: undefined, managedKeys: ['LAUNCH_ROLE'], acceptLanguage: undefined, restoreOnDelete: true });
+    ).toEqual({
+      productId: undefined,
+      managedKeys: ['LAUNCH_ROLE'],
+      values: { LAUNCH_ROLE: 'x' },
+      acceptLanguage: undefined,
+      restoreOnDelete: true,
+    });
     expect(readLeniently({ ProvisionedProductProperties: 'OWNER', AcceptLanguage: 5, RestoreOnDelete: false })).toEqual({
       productId: undefined,
       managedKeys: [],
+      values: {},
       acceptLanguage: undefined,
       restoreOnDelete: false,
     });
