@@ -70,6 +70,11 @@ export interface EventResult {
   readonly timedOut: boolean;
   /** How often CloudFormation's event reached the framework's onEvent (Lambda async retries and injected redeliveries). */
   readonly deliveries: number;
+  /**
+   * Whether the provider was still working on the request when the compressed hour ran out, so
+   * the driver waited on for its answer (see {@link CustomResourceRequests.send}).
+   */
+  readonly pastCompressedHour: boolean;
 }
 
 /** When an extra copy of a CloudFormation event reaches the framework's onEvent; see {@link Redelivery.when}. */
@@ -260,13 +265,21 @@ export class CustomResourceRequests {
 
     const timeout = this.options.scaled(CFN_RESPONSE_TIMEOUT_MS);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.options.settle(),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, timeout);
+    const settled = this.options.settle().then(() => true);
+    const inTime = await Promise.race([
+      settled,
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), timeout);
       }),
     ]);
     clearTimeout(timer);
+    // The provider framework always answers within CloudFormation's hour: its waiter gives up after
+    // totalTimeout, and an event too old to finish by then never starts (maxEventAge). Only the
+    // harness's compression can make it overrun (the SDK's retry backoff is real time, the hour is
+    // scaled): then CloudFormation waits on for the answer, as it would have had it in time, rather
+    // than give up on a request whose provider is still running, which it never does.
+    const pastCompressedHour = !inTime && pending.responses.length === 0;
+    if (pastCompressedHour) await Promise.race([pending.firstResponse, settled]);
     const settledMs = Date.now() - started;
     this.pending.delete(requestId);
     // No response within the hour: CloudFormation fails the request.
@@ -293,6 +306,7 @@ export class CustomResourceRequests {
       waiterAttempts: pending.waiterAttempts,
       timedOut: pending.timedOut,
       deliveries: pending.deliveries,
+      pastCompressedHour,
     };
     this.options.onResult?.(result);
     return result;
