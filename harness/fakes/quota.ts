@@ -149,6 +149,10 @@ export type LambdaThrottle = 'ConcurrentInvocationLimitExceeded' | 'ReservedFunc
 export class AccountQuotas {
   /** Throttled answers so far, by API (`lambda:Invoke` for Lambda; state transitions count the waits). */
   readonly throttled: Record<string, number> = {};
+  /** Every call a quota was asked about so far, admitted or not, by API (for DynamoDB: request units). */
+  readonly asked: Record<string, number> = {};
+  /** The most Lambda executions that ran at once in the account. */
+  peakExecutions = 0;
   readonly timeScale: number;
   readonly lambdaConcurrency: number;
   private readonly specs: Partial<Record<QuotaApi, BucketSpec>>;
@@ -187,6 +191,7 @@ export class AccountQuotas {
    * DynamoDB table); false, counted as a throttled answer, when it is dry. An API without a quota always passes.
    */
   take(api: QuotaApi, cost = 1, scope = ''): boolean {
+    this.asked[api] = (this.asked[api] ?? 0) + cost;
     const bucket = this.bucket(api, scope);
     if (!bucket || bucket.tryTake(cost)) return true;
     this.throttled[api] = (this.throttled[api] ?? 0) + 1;
@@ -195,6 +200,7 @@ export class AccountQuotas {
 
   /** Takes `cost` tokens of `api`'s bucket now or on credit; the clock ms to wait for them (0: none). */
   delay(api: QuotaApi, cost = 1): number {
+    this.asked[api] = (this.asked[api] ?? 0) + cost;
     const wait = this.bucket(api, '')?.reserve(cost) ?? 0;
     if (wait > 0) this.throttled[api] = (this.throttled[api] ?? 0) + 1;
     return wait;
@@ -205,6 +211,7 @@ export class AccountQuotas {
    * reserved concurrency allow; else says which refused it (counted as a throttled `lambda:Invoke`).
    */
   startExecution(functionArn: string, reserved: number | undefined): LambdaThrottle | undefined {
+    this.asked['lambda:Invoke'] = (this.asked['lambda:Invoke'] ?? 0) + 1;
     const mine = this.runningByFunction.get(functionArn) ?? 0;
     let refused: LambdaThrottle | undefined;
     if (reserved !== undefined && mine >= reserved) refused = 'ReservedFunctionConcurrentInvocationLimitExceeded';
@@ -214,6 +221,7 @@ export class AccountQuotas {
       return refused;
     }
     this.running++;
+    this.peakExecutions = Math.max(this.peakExecutions, this.running);
     this.runningByFunction.set(functionArn, mine + 1);
     return undefined;
   }
