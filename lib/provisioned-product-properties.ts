@@ -7,7 +7,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { checkConcurrencyCoversInstances } from './concurrency';
+import { checkConcurrencyCoversInstances, shareStackSize } from './concurrency';
 import { ATTRIBUTE, RESOURCE_PROPERTY, RESOURCE_TYPE } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider/provider';
@@ -152,6 +152,7 @@ export class ProvisionedProductProperties extends Construct {
 
     const provider = ProvisionedProductPropertiesProvider.getOrCreate(this, props);
     checkConcurrencyCoversInstances(provider);
+    shareStackSize(provider);
     this.deadLetterQueue = provider.deadLetterQueue;
     const properties: Record<string, string> = {};
     if (props.owner) properties.OWNER = props.owner.arn;
