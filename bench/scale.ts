@@ -16,11 +16,12 @@
  * construct's reservedConcurrency; default none), SCALE_OUT (results file).
  */
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Owner, ProvisionedProductProperties } from '../lib';
-import { RESOURCE_PROPERTY } from '../lib/contract';
+import { RESOURCE_PROPERTY, STACK_INSTANCES_ENV } from '../lib/contract';
 import {
   AccountQuotas,
   type BucketSpec,
@@ -53,6 +54,12 @@ const TIME_SCALE = Number(process.env.SCALE_TIME_SCALE ?? '0.25');
  */
 const RECORD_MS = Number(process.env.SCALE_RECORD_MS ?? '5000');
 const RESERVED = process.env.SCALE_RESERVED_CONCURRENCY ? Number(process.env.SCALE_RESERVED_CONCURRENCY) : undefined;
+/**
+ * SCALE_PACING=off tells the handlers the stack holds one instance, which turns their pacing off
+ * (lambda/pacing.ts) and leaves the SDK's adaptive retry mode alone against the quotas: what a
+ * per-client rate limiter does for a stack, measured.
+ */
+const PACING = process.env.SCALE_PACING !== 'off';
 const OUT = process.env.SCALE_OUT ?? path.join(__dirname, 'scale-results.json');
 const CHART = path.join(__dirname, '..', 'docs', 'scale.svg');
 
@@ -96,6 +103,8 @@ interface PhaseResult {
   readonly throttled: Record<string, number>;
   /** The most Lambda executions running at once. */
   readonly peakConcurrency: number;
+  /** The harness's own event-loop stalls during the phase (ms of this machine's time): a stall holds back every timer, which then fire together. */
+  readonly eventLoopDelayMs: { p99: number; max: number };
   /** The lower bound the tightest quota sets on the phase: which quota, and the real-world seconds. */
   readonly bound: { api: string; seconds: number; formula: string };
 }
@@ -213,7 +222,8 @@ async function runSize(n: number, shared: { dynamodb: DynamoDBLocal; cloudFormat
       return stack;
     });
     const ids = Object.keys(model.template.Resources).filter((id) => model.template.Resources[id].Type === RESOURCE_TYPE);
-    const options = { ...services.driverOptions, timeScale: TIME_SCALE, env: QUIET };
+    const env = PACING ? QUIET : { ...QUIET, [STACK_INSTANCES_ENV]: '1' };
+    const options = { ...services.driverOptions, timeScale: TIME_SCALE, env };
     const first = new LifecycleDriver(model, { ...options, logicalId: ids[0] });
     const drivers = [first, ...ids.slice(1).map((logicalId) => new LifecycleDriver(model, { ...options, logicalId, sameStackAs: first }))];
     for (const d of drivers) d.provider.useQuotas(quotas);
@@ -222,11 +232,34 @@ async function runSize(n: number, shared: { dynamodb: DynamoDBLocal; cloudFormat
     const phase = async (name: Phase, step: (d: LifecycleDriver) => Promise<StepResult>): Promise<PhaseResult> => {
       meter.mark();
       quotas.peakExecutions = quotas.concurrentExecutions;
+      const loop = monitorEventLoopDelay({ resolution: 20 });
+      loop.enable();
       const results = await Promise.all(drivers.map(step));
       // From CloudFormation's first request to its last response (the ledger table's creation before the first is not CloudFormation's).
       const wallMs = Math.max(...results.map((r) => r.sentAt + r.responseMs)) - Math.min(...results.map((r) => r.sentAt));
       await Promise.all(drivers.map((d) => d.settle()));
+      loop.disable();
       const { calls, throttled } = meter.read();
+      if (process.env.SCALE_TIMELINE) {
+        // Service Catalog calls and throttled answers per real-world 5 s, by operation, for reading a run's shape.
+        const t0 = Math.min(...results.map((r) => r.sentAt));
+        const line: Record<string, string> = {};
+        for (const op of ['DescribeProvisionedProduct', 'UpdateProvisionedProductProperties', 'DescribeRecord']) {
+          const bins = new Map<number, [number, number]>();
+          for (const c of services.serviceCatalog.callsOf(op).filter((x) => x.at >= t0)) {
+            const bin = Math.floor((c.at - t0) / TIME_SCALE / 5000);
+            const b = bins.get(bin) ?? [0, 0];
+            b[0]++;
+            if (c.outcome === 'ThrottlingException') b[1]++;
+            bins.set(bin, b);
+          }
+          line[op] = [...bins.entries()]
+            .sort((a, b) => a[0] - b[0])
+            .map(([k, [n, t]]) => `${k * 5}:${n}/${t}`)
+            .join(' ');
+        }
+        console.log(`  timeline ${name}: ${JSON.stringify(line)}`);
+      }
       const failed = results.filter((r) => r.Status !== 'SUCCESS' || r.followUps.some((f) => f.Status !== 'SUCCESS'));
       const real = (ms: number) => Number((ms / TIME_SCALE / 1000).toFixed(1));
       const result: PhaseResult = {
@@ -242,6 +275,7 @@ async function runSize(n: number, shared: { dynamodb: DynamoDBLocal; cloudFormat
         ),
         throttled,
         peakConcurrency: quotas.peakExecutions,
+        eventLoopDelayMs: { p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) },
         bound: lowerBound(n, name, quotas, RECORD_MS),
       };
       console.log(`  ${JSON.stringify(result)}`);
@@ -250,6 +284,7 @@ async function runSize(n: number, shared: { dynamodb: DynamoDBLocal; cloudFormat
 
     const phases: PhaseResult[] = [];
     phases.push(await phase('Create', (d) => d.create()));
+    if (process.env.SCALE_PHASES === 'Create') return { instances: n, phases };
     phases.push(
       await phase('Update', (d) => {
         const props = d.properties ?? {};
@@ -305,7 +340,9 @@ async function main(): Promise<void> {
     'lambda:Concurrency': overrides.lambdaConcurrency ?? DEFAULT_LAMBDA_CONCURRENCY,
   };
   console.log(`Quotas (burst / per second; Lambda: concurrent executions): ${JSON.stringify(quotasUsed)}`);
-  console.log(`Records of ${RECORD_MS / 1000} s; time compressed x${TIME_SCALE}, reported in real-world seconds`);
+  console.log(
+    `Records of ${RECORD_MS / 1000} s; time compressed x${TIME_SCALE}, reported in real-world seconds; pacing ${PACING ? 'on' : 'off'}`,
+  );
   const provider = providerResources();
   console.log(
     `The provider's own resources: ${provider}; the largest stack of instances alone: ${STACK_RESOURCE_LIMIT} - ${provider} = ${STACK_RESOURCE_LIMIT - provider}`,
@@ -347,11 +384,33 @@ async function main(): Promise<void> {
     }
   }
 
+  // The table the README and docs/scale.md show, as Markdown.
+  const apis = ['servicecatalog', 'dynamodb', 'cloudformation', 'lambda', 'states'];
+  console.log(
+    `\n| Instances | Phase | Wall time | Slowest instance | Lower bound (tightest quota) | Failed events | Throttled answers | Calls per instance: ${apis.join(' / ')} |`,
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const s of sizes) {
+    for (const p of s.phases) {
+      const byService = apis.map((svc) =>
+        Object.entries(p.callsPerInstance)
+          .filter(([k]) => k.startsWith(`${svc}:`))
+          .reduce((a, [, v]) => a + v, 0)
+          .toFixed(1),
+      );
+      const throttled = Object.values(p.throttled).reduce((a, b) => a + b, 0);
+      console.log(
+        `| ${s.instances} | ${p.phase} | ${p.wallSeconds} s | ${p.slowestSeconds} s | ${p.bound.seconds.toFixed(1)} s | ${p.failedEvents} | ${throttled} | ${byService.join(' / ')} |`,
+      );
+    }
+  }
+
   const results = {
     machine,
     timeScale: TIME_SCALE,
     recordSeconds: RECORD_MS / 1000,
     reservedConcurrency: RESERVED ?? null,
+    pacing: PACING,
     providerResources: provider,
     largestStack: STACK_RESOURCE_LIMIT - provider,
     quotas: quotasUsed,
