@@ -34,3 +34,5 @@ export {
   type UserInvocation,
 } from './runtimes/provider-framework';
 export { StepFunctionsWaiter, type Execution, type ExecutionStatus } from './runtimes/waiter';
+export * from './fakes/quota';
+export { TooManyRequestsError } from './runtimes/lambda-service';

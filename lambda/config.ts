@@ -1,7 +1,7 @@
 /**
  * The handler's timing, read once from the environment the construct sets (names and defaults in lib/contract.ts).
  */
-import { HANDLER_TIMING, type HandlerTimingKey } from '../lib/contract';
+import { HANDLER_TIMING, type HandlerTimingKey, STACK_INSTANCES_ENV } from '../lib/contract';
 
 /** A non-negative number from the environment, or the contract's default. */
 function fromEnv(key: HandlerTimingKey): number {
@@ -18,3 +18,9 @@ export const timing: Readonly<Record<HandlerTimingKey, number>> = Object.freeze(
     number
   >,
 );
+
+/** How many instances share the stack's provider (the construct counts them); 1 when not told. */
+export const stackInstances: number = (() => {
+  const value = Number(process.env[STACK_INSTANCES_ENV] ?? '');
+  return Number.isInteger(value) && value >= 1 ? value : 1;
+})();

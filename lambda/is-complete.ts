@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordError } from '@aws-sdk/client-service-catalog';
 import { ATTRIBUTE } from '../lib/contract';
 import { PROPERTY_KEYS, type PropertyKey } from '../lib/rules';
-import { timing } from './config';
+import { stackInstances, timing } from './config';
 import { resourceStatus } from './cloudformation';
 import { hasWrites, idempotencyToken, nextPollDelay, planRestore, recordOutcome, valuesAreSettled, waiterWillGiveUp } from './decisions';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
@@ -31,6 +31,7 @@ import {
   timedOut,
   writeRejected,
 } from './messages';
+import { lateSpreadMs, pollIntervalFor, writeSlot } from './pacing';
 import { decodePhysicalId } from './physical-id';
 import { readLeniently } from './resource-properties';
 import { errorName, isTransient, readProduct, readRecord, writeProperties } from './service-catalog';
@@ -97,8 +98,11 @@ type WaitOutcome = { IsComplete: true; recordId: string } | { IsComplete: false;
 
 /** Applies the planned write and watches its record until done, or until the fast-path window ends. */
 async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Promise<WaitOutcome> {
-  // Within the window after onEvent, poll here; after it, check once per waiter call.
-  const deadline = Math.max(Date.now(), (event.PlannedAt ?? 0) + timing.fastPathWindowMs);
+  // In a stack of many instances, each writes at its own point of the stack's write window.
+  const slot = writeSlot(event.PlannedAt ?? 0, event.RequestId, stackInstances, timing.writeSpacingMs);
+  if (!(await awaitTurn(slot, event.PlannedAt ?? 0))) return { IsComplete: false, waitingFor: WAITING_FOR.writeTurn(slot) };
+  // Within the window after the write's turn (onEvent's end, alone), poll here; after it, check once per waiter call.
+  const deadline = Math.max(Date.now(), Math.max(event.PlannedAt ?? 0, slot) + timing.fastPathWindowMs);
   if (event.RequestType === 'Create') {
     const status = await createStatus(event);
     if (!createStands(status)) return undoCreate(event, change, status, deadline);
@@ -116,6 +120,25 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
     if (!createStands(status)) return undoCreate(event, change, status, deadline);
   }
   return outcome;
+}
+
+/**
+ * Waits for the write's turn when this invocation can: its timeout leaves room for the wait, the
+ * fast-path watch after the write and two waiter intervals' margin. False when the turn comes later
+ * (a stack larger than one invocation can wait through): the waiter calls again. A first turn
+ * taken late (the wait woke late, or the waiter's first call came after the turn) spreads again
+ * over the time lost: the stack's writes that all come late would otherwise go at once.
+ */
+async function awaitTurn(slot: number, plannedAt: number): Promise<boolean> {
+  const wait = slot - Date.now();
+  if (wait > timing.isCompleteTimeoutMs - timing.fastPathWindowMs - 2 * timing.queryIntervalMs) return false;
+  if (wait > 0) await sleep(wait);
+  const firstTurn = wait > 0 || Date.now() - plannedAt < timing.queryIntervalMs;
+  if (stackInstances > 1 && firstTurn) {
+    const again = lateSpreadMs(Date.now() - slot, timing.writeSpacingMs, Math.random());
+    if (again > 0) await sleep(again);
+  }
+  return true;
 }
 
 /** Watches a record until it has finished, or until `deadline` (then the waiter's next call goes on). */
@@ -138,7 +161,7 @@ async function watchRecord(change: PlannedChange, written: { recordId: string; s
       case 'waiting':
         break;
     }
-    const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, polls);
+    const delay = nextPollDelay(Date.now(), deadline, pollIntervalFor(timing.pollIntervalMs, stackInstances, timing), polls);
     if (delay === undefined) {
       logger.info('Waiting for final status', { recordStatus: status });
       return { IsComplete: false, waitingFor: WAITING_FOR.record(written.recordId, status) };

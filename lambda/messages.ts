@@ -159,6 +159,8 @@ export const WAITING_FOR = {
   busyProduct: () => 'the product to accept the change (it stayed busy: UNDER_CHANGE or PLAN_IN_PROGRESS, or unreachable)',
   record: (recordId: string, status: string) => `record ${recordId} to finish (last status ${status || 'unknown'})`,
   unreadableRecord: (recordId: string, errorName: string) => `record ${recordId} to finish (DescribeRecord failing: ${errorName})`,
+  writeTurn: (at: number) =>
+    `its turn to write, at ${new Date(at).toISOString()} (its share of the stack's pace of Service Catalog writes: the instances of a stack write one after another)`,
 } as const;
 
 /** What the write was for, in words: the values set, or the priors being restored and how to restore them by hand. */

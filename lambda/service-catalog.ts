@@ -12,11 +12,16 @@ import {
 } from '@aws-sdk/client-service-catalog';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { PropertyValues } from '../lib/rules';
+import { stackInstances, timing } from './config';
 import type { PlannedChange } from './events';
+import { lateSpreadMs, spreadDelayMs } from './pacing';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_SERVICE_CATALOG, which is how the
-// tests point it at a local fake. maxAttempts covers throttling and 5xx bursts with backoff.
-const client = new ServiceCatalogClient({ maxAttempts: 6 });
+// tests point it at a local fake. maxAttempts covers throttling and 5xx bursts with backoff; the
+// adaptive mode's client-side rate limiter, off until the first throttled answer, then slows this
+// container's calls (its retries included) to the rate the service admits. It sees one container
+// only: the stack-wide pace is lambda/pacing.ts's.
+const client = new ServiceCatalogClient({ maxAttempts: 6, retryMode: 'adaptive' });
 
 /** The product as the handler needs it. */
 export interface ProductState {
@@ -39,13 +44,21 @@ export interface SearchRetry {
 /**
  * Reads the product's status, launch role (DescribeProvisionedProduct) and owner
  * (SearchProvisionedProducts, at account level, filtered by id: its UserArnSession). Returns
- * `undefined` when the product does not exist.
+ * `undefined` when the product does not exist. In a stack of many instances, which all read at
+ * once, it first waits for a random moment of the stack's read window (lambda/pacing.ts).
  */
 export async function readProduct(
   productId: string,
   acceptLanguage: string | undefined,
   searchRetry: SearchRetry,
 ): Promise<ProductState | undefined> {
+  const spread = spreadDelayMs(Math.random(), stackInstances, timing.readSpacingMs);
+  if (spread > 0) {
+    const moment = Date.now() + spread;
+    await sleep(spread);
+    const again = lateSpreadMs(Date.now() - moment, timing.readSpacingMs, Math.random());
+    if (again > 0) await sleep(again);
+  }
   let detail;
   try {
     const out = await client.send(new DescribeProvisionedProductCommand({ Id: productId, AcceptLanguage: acceptLanguage }));

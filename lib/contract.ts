@@ -85,7 +85,27 @@ export const HANDLER_TIMING = {
    * while holding it.
    */
   writeLeaseMs: { env: 'WRITE_LEASE_MS', default: 30_000 },
+  /**
+   * The stack-wide pace of Service Catalog reads (per read API) the handlers keep to: one call per
+   * this many ms over all the stack's instances, 80% of a 20 per second quota. Service Catalog
+   * publishes no quota; harness/fakes/quota.ts says where the figure comes from.
+   */
+  readSpacingMs: { env: 'READ_SPACING_MS', default: 63 },
+  /** The same for UpdateProvisionedProductProperties: 80% of a 2 per second quota. */
+  writeSpacingMs: { env: 'WRITE_SPACING_MS', default: 625 },
+  /**
+   * The isComplete function's timeout (the construct sets it from this default): long enough for an
+   * instance of a large stack to wait for its turn to write in one invocation rather than across
+   * many waiter calls, and to watch its record after it.
+   */
+  isCompleteTimeoutMs: { env: 'IS_COMPLETE_TIMEOUT_MS', default: 300_000 },
 } as const;
+
+/**
+ * The environment variable that tells the handlers how many instances share the stack's provider
+ * (the construct counts them at synth): each takes its share of the stack's pace of calls.
+ */
+export const STACK_INSTANCES_ENV = 'STACK_INSTANCES';
 
 /** The name prefix of the waiter state machine (the stack's id follows), so that its ARN is known without a reference that would make a cycle. */
 export const WAITER_NAME_PREFIX = 'ProvisionedProductPropertiesWaiter-';

@@ -7,7 +7,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { checkConcurrencyCoversInstances } from './concurrency';
+import { checkConcurrencyCoversInstances, shareStackSize } from './concurrency';
 import { ATTRIBUTE, DRIFT, RESOURCE_PROPERTY, RESOURCE_TYPE, SERVICE_NAME } from './contract';
 import { claimProduct } from './product-claims';
 import { ProvisionedProductPropertiesProvider } from './provider/provider';
@@ -155,6 +155,7 @@ export class ProvisionedProductProperties extends Construct {
 
     const provider = ProvisionedProductPropertiesProvider.getOrCreate(this, props);
     checkConcurrencyCoversInstances(provider);
+    shareStackSize(provider);
     this.provider = provider;
     this.deadLetterQueue = provider.deadLetterQueue;
     const properties: Record<string, string> = {};

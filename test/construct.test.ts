@@ -101,6 +101,25 @@ describe('the provider', () => {
     expect(count(1)).toEqual([5, 1]); // onEvent, isComplete, and the framework's onEvent, isComplete, onTimeout
   });
 
+  test("the handlers are told how many instances share the stack's provider, counting those added after the first; the framework's are not", () => {
+    const s = stack();
+    for (let i = 0; i < 3; i++)
+      new ProvisionedProductProperties(s, `Ownership${i}`, { provisionedProductId: `pp-${i}`, owner: Owner.fromArn(OWNER) });
+    const t = Template.fromStack(s);
+    for (const fn of resources(t, 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      expect(variables.STACK_INSTANCES).toBe(String(fn.Properties.Handler).startsWith('index.') ? '3' : undefined);
+    }
+  });
+
+  test('isComplete may run for 5 minutes, to wait for its turn to write in a large stack; onEvent for 1', () => {
+    const s = stack();
+    new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
+    const t = Template.fromStack(s);
+    expect(resources(t, 'AWS::Lambda::Function', { Properties: { Handler: 'index.isComplete' } })[0].Properties.Timeout).toBe(300);
+    expect(resources(t, 'AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } })[0].Properties.Timeout).toBe(60);
+  });
+
   test('handlers run Node.js 22 or newer on arm64, from the prebuilt bundle, logging to a group with retention', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });

@@ -110,6 +110,7 @@ export class AwsJsonServer {
   private rng: () => number = mulberry32(1);
   private faultsSincePlan = 0;
   private closed = false;
+  private quota?: (op: string) => boolean;
 
   private constructor(
     private readonly protocol: AwsJsonProtocol,
@@ -128,6 +129,15 @@ export class AwsJsonServer {
     this.faults = plan;
     this.faultsSincePlan = 0;
     this.rng = mulberry32(plan?.seed ?? 1);
+  }
+
+  /**
+   * Installs (or with undefined removes) a quota: `admit(op)` is asked before each well-formed call
+   * runs, and a call it refuses is answered as the service answers a call over its rate, 400
+   * ThrottlingException "Rate exceeded", without running.
+   */
+  setQuota(admit: ((op: string) => boolean) | undefined): void {
+    this.quota = admit;
   }
 
   /** Makes `op` answer `ms` after it ran (0: at once), as a slow or distant service would. */
@@ -221,6 +231,7 @@ export class AwsJsonServer {
     if (!isObject(input)) {
       return fail(new ApiError('SerializationException', 'body is not a JSON object', true));
     }
+    if (this.quota && !this.quota(op)) return fail(new ApiError('ThrottlingException', 'Rate exceeded'));
     try {
       const output = handler(input);
       const delay = this.latency.get(op) ?? 0;

@@ -23,6 +23,7 @@ import {
   UpdateTimeToLiveCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import type { AccountQuotas } from './quota';
 
 /** The table's definition, as the template declares it (the harness reads it from the AWS::DynamoDB::Table resource). */
 export interface LedgerTableModel {
@@ -38,6 +39,54 @@ export interface DynamoDBCall {
   readonly at: number;
   /** 'ok', the HTTP status of an error answer, or the injected ThrottlingException. */
   outcome: string;
+}
+
+/** The operations that write, and so cost write request units; every other data operation reads. */
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+/** Control-plane operations (the harness's own table setup), which the data-plane throughput does not cover. */
+const CONTROL = new Set(['CreateTable', 'DeleteTable', 'DescribeTable', 'UpdateTimeToLive', 'DescribeTimeToLive', 'ListTables']);
+
+/**
+ * The request units a request costs and the table it goes to, as on-demand tables count them for
+ * small items (under 1 KB written, 4 KB read): one per item written, two per item of a transaction;
+ * one per strongly consistent read, two per item of a read transaction.
+ */
+export function requestUnits(
+  op: string,
+  body: { TableName?: string; TransactItems?: unknown[] },
+): { kind: 'read' | 'write'; units: number; table: string } | undefined {
+  if (CONTROL.has(op)) return undefined;
+  const items = Array.isArray(body.TransactItems) ? body.TransactItems : undefined;
+  const table = body.TableName ?? tableOfTransaction(items) ?? '';
+  const kind = WRITES.has(op) ? 'write' : 'read';
+  const units = items ? 2 * items.length : 1;
+  return { kind, units, table };
+}
+
+function tableOfTransaction(items: unknown[] | undefined): string | undefined {
+  const first = items?.[0] as Record<string, { TableName?: string }> | undefined;
+  return first ? Object.values(first)[0]?.TableName : undefined;
+}
+
+/** The throttling answer to a request over its table's quota, or undefined when the quota admits it. */
+function overQuota(quotas: AccountQuotas, op: string, body: Buffer): Record<string, unknown> | undefined {
+  let parsed: { TableName?: string; TransactItems?: unknown[] } = {};
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  const cost = requestUnits(op, parsed);
+  if (!cost) return undefined;
+  const api = cost.kind === 'write' ? 'dynamodb:WriteRequestUnits' : 'dynamodb:ReadRequestUnits';
+  if (quotas.take(api, cost.units, cost.table)) return undefined;
+  const reason = cost.kind === 'write' ? 'TableWriteAccountLimitExceeded' : 'TableReadAccountLimitExceeded';
+  return {
+    __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+    message:
+      'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+    ThrottlingReasons: [{ reason, resource: `arn:aws:dynamodb:us-east-1:000000000000:table/${cost.table}` }],
+  };
 }
 
 /** How long DynamoDB Local may take to start (a cold JVM compiles the launcher first). */
@@ -80,6 +129,8 @@ export class DynamoDBLocal {
   readonly calls: DynamoDBCall[] = [];
   /** The next `n` calls through the front are answered with ThrottlingException (which the SDK retries). */
   throttleNext = 0;
+  /** The account's quotas, kept per table: each table's on-demand read and write request units per second (none when undefined). */
+  quotas?: AccountQuotas;
   private readonly child: ChildProcess;
   private readonly upstream: http.Agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly front = http.createServer({ noDelay: true }, (req, res) => this.forward(req, res));
@@ -100,7 +151,11 @@ export class DynamoDBLocal {
     return counts;
   }
 
-  /** Forwards one request to DynamoDB Local as it came, and its answer back; records the operation. */
+  /**
+   * Forwards one request to DynamoDB Local as it came, and its answer back; records the operation.
+   * With {@link quotas}, a request over its table's on-demand throughput is answered as DynamoDB
+   * answers it (400 ProvisionedThroughputExceededException with its ThrottlingReasons) instead.
+   */
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '') || '(none)';
     const call: DynamoDBCall = { op, at: Date.now(), outcome: 'ok' };
@@ -122,15 +177,23 @@ export class DynamoDBLocal {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const refused = this.quotas ? overQuota(this.quotas, op, body) : undefined;
+      if (refused) {
+        call.outcome = 'ProvisionedThroughputExceededException';
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify(refused));
+        return;
+      }
       const upstream = http.request(
         { host: '127.0.0.1', port: this.port, method: req.method, path: req.url, headers: req.headers, agent: this.upstream },
         (answer) => {
           if ((answer.statusCode ?? 500) >= 400) call.outcome = String(answer.statusCode);
-          const body: Buffer[] = [];
-          answer.on('data', (d: Buffer) => body.push(d));
+          const answerBody: Buffer[] = [];
+          answer.on('data', (d: Buffer) => answerBody.push(d));
           answer.on('end', () => {
             res.writeHead(answer.statusCode ?? 500, answer.headers);
-            res.end(Buffer.concat(body));
+            res.end(Buffer.concat(answerBody));
           });
         },
       );
@@ -139,7 +202,7 @@ export class DynamoDBLocal {
         call.outcome = e.message;
         res.destroy(e);
       });
-      upstream.end(Buffer.concat(chunks));
+      upstream.end(body);
     });
   }
 

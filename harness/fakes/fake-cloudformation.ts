@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AccountQuotas } from './quota';
 
 /** A resource as CloudFormation describes it; undefined when the stack has no such resource. */
 export interface DescribedResource {
@@ -51,6 +52,8 @@ export class FakeCloudFormation {
   readonly violations: string[] = [];
   /** The next `count` calls answer with this error (ThrottlingException is retried by the SDK; AccessDenied is not). */
   fault?: { code: 'Throttling' | 'AccessDenied'; count: number };
+  /** The account's quotas: a DescribeStackResource over its bucket is answered 400 Throttling "Rate exceeded", as CloudFormation does (none when undefined). */
+  quotas?: AccountQuotas;
   private readonly stacks = new Map<string, StackResources[]>();
   private readonly http = http.createServer((req, res) => this.handle(req, res));
 
@@ -108,6 +111,7 @@ export class FakeCloudFormation {
         ? errorXml(400, 'Throttling', 'Rate exceeded')
         : errorXml(403, 'AccessDenied', 'User is not authorized to perform: cloudformation:DescribeStackResource');
     }
+    if (this.quotas && !this.quotas.take('cloudformation:DescribeStackResource')) return errorXml(400, 'Throttling', 'Rate exceeded');
     const stack = this.stacks.get(stackName);
     const resource = stack?.map((answer) => answer(logicalId)).find((r) => r !== undefined);
     if (!stack) return errorXml(400, 'ValidationError', `Stack '${stackName}' does not exist`);

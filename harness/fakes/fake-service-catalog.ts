@@ -9,6 +9,7 @@
  * UpdateProvisionedProductProperties and DescribeRecord.
  */
 import { AwsJsonServer, type FakeCall, type FaultKind, type FaultPlan } from './aws-json-server';
+import type { AccountQuotas } from './quota';
 import { type FakeServiceCatalogOptions, ServiceCatalogBackend } from './service-catalog-backend';
 
 export type { FakeCall, FaultPlan } from './aws-json-server';
@@ -53,6 +54,14 @@ export class FakeServiceCatalog extends ServiceCatalogBackend {
     return this.server.violations;
   }
 
+  /**
+   * Keeps (or with undefined stops keeping) the account's Service Catalog quotas: a call over its
+   * operation's bucket is answered 400 ThrottlingException, as the service does.
+   */
+  useQuotas(quotas: AccountQuotas | undefined): void {
+    this.server.setQuota(quotas ? (op) => !isQuotaOp(op) || quotas.take(`servicecatalog:${op}`) : undefined);
+  }
+
   /** Installs (or with undefined removes) fault injection; resets the PRNG to the plan's seed. */
   setFaults(plan: FaultPlan | undefined): void {
     this.server.setFaults(plan);
@@ -71,4 +80,11 @@ export class FakeServiceCatalog extends ServiceCatalogBackend {
     }
     return this.closing;
   }
+}
+
+/** The operations that have a quota (all four the fake serves). */
+function isQuotaOp(
+  op: string,
+): op is 'DescribeProvisionedProduct' | 'SearchProvisionedProducts' | 'UpdateProvisionedProductProperties' | 'DescribeRecord' {
+  return ['DescribeProvisionedProduct', 'SearchProvisionedProducts', 'UpdateProvisionedProductProperties', 'DescribeRecord'].includes(op);
 }

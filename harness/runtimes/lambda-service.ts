@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AccountQuotas } from '../fakes/quota';
 import type { FunctionModel } from '../template/assembly';
 import { Container, type LogLine, type RunOutcome, errorPayload } from './lambda-container';
 
@@ -35,6 +36,8 @@ export interface LambdaServiceOptions {
   readonly onColdStart?: (container: Container) => void;
   /** Every log line of every function, as it is written. */
   readonly onLog?: (line: LogLine) => void;
+  /** The account's quotas (Lambda's concurrency), read at each invocation; none when it returns undefined. */
+  readonly quotas?: () => AccountQuotas | undefined;
 }
 
 /** Options of one Invoke. */
@@ -56,6 +59,23 @@ export interface InvokeOptions {
 
 /** Lambda retries a failed asynchronous invocation twice, after about 1 and 2 minutes. */
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
+/**
+ * A throttled asynchronous invocation goes back to Lambda's queue and is tried again, for up to six
+ * hours, "exponentially from 1 second after the first attempt to a maximum of 5 minutes" (Lambda
+ * developer guide, "How Lambda handles errors and retries with asynchronous invocation"); those
+ * tries are not among the two retries of a failed function.
+ */
+const ASYNC_THROTTLE_FIRST_DELAY_MS = 1_000;
+const ASYNC_THROTTLE_MAX_DELAY_MS = 300_000;
+
+/** Lambda's answer to an Invoke over the account's or the function's concurrency: 429 TooManyRequestsException. */
+export class TooManyRequestsError extends Error {
+  readonly $metadata = { httpStatusCode: 429 };
+  constructor(readonly Reason: string) {
+    super('Rate Exceeded.');
+    this.name = 'TooManyRequestsException';
+  }
+}
 /** Node's require for the modules the deployed code needs from node_modules (@aws-sdk/* for the framework). */
 const nodeRequire = createRequire(__filename);
 
@@ -77,14 +97,22 @@ export class LambdaService {
     if (!fn) {
       throw Object.assign(new Error(`Function not found: ${arn}`), { name: 'ResourceNotFoundException' });
     }
-    const container = this.acquire(fn);
-    const event = JSON.parse(payload) as { RequestId?: string };
-    const requestId = typeof event.RequestId === 'string' ? event.RequestId : undefined;
-    options.onStart?.(container);
-    const outcome = await container.run(event, requestId, options.logs ?? []);
-    options.onEnd?.(outcome);
-    if (options.crashAfterWork !== undefined) throw new InvokeCallError(options.crashAfterWork);
-    this.release(fn, container);
+    const quotas = this.options.quotas?.();
+    const refused = quotas?.startExecution(fn.arn, fn.reservedConcurrency);
+    if (refused) throw new TooManyRequestsError(refused);
+    let outcome: RunOutcome;
+    try {
+      const container = this.acquire(fn);
+      const event = JSON.parse(payload) as { RequestId?: string };
+      const requestId = typeof event.RequestId === 'string' ? event.RequestId : undefined;
+      options.onStart?.(container);
+      outcome = await container.run(event, requestId, options.logs ?? []);
+      options.onEnd?.(outcome);
+      if (options.crashAfterWork !== undefined) throw new InvokeCallError(options.crashAfterWork);
+      this.release(fn, container);
+    } finally {
+      quotas?.endExecution(fn.arn);
+    }
     if (outcome.ok) return { StatusCode: 200, Payload: encode(outcome.value), ExecutedVersion: '$LATEST' };
     return {
       StatusCode: 200,
@@ -94,11 +122,24 @@ export class LambdaService {
     };
   }
 
-  /** Lambda's asynchronous invocation: the function is retried twice when it fails; `onAttempt` is called before each try. */
+  /**
+   * Lambda's asynchronous invocation: the function is retried twice when it fails; a throttled try
+   * goes back to the queue and is tried again later (not one of the two); `onAttempt` is called
+   * before each try that runs the function.
+   */
   async invokeAsync(arn: string, payload: string, onAttempt?: () => void): Promise<void> {
+    let throttleDelay = ASYNC_THROTTLE_FIRST_DELAY_MS;
     for (let attempt = 0; ; attempt++) {
-      onAttempt?.();
-      const out = await this.invoke(arn, payload);
+      let out: InvokeOutput;
+      try {
+        out = await this.invoke(arn, payload, { onStart: () => onAttempt?.() });
+      } catch (e) {
+        if (!(e instanceof TooManyRequestsError)) throw e;
+        await sleep(this.options.scaled(throttleDelay));
+        throttleDelay = Math.min(ASYNC_THROTTLE_MAX_DELAY_MS, throttleDelay * 2);
+        attempt--;
+        continue;
+      }
       if (!out.FunctionError || attempt >= ASYNC_RETRY_DELAYS_MS.length) return;
       await sleep(this.options.scaled(ASYNC_RETRY_DELAYS_MS[attempt]));
     }

@@ -15,6 +15,8 @@ import type { FunctionModel, StackModel, WaiterModel } from '../template/assembl
 import { type Container, type LogLine, errorPayload } from './lambda-container';
 import { type InvokeOutput, InvokeCallError, LambdaService } from './lambda-service';
 import { StepFunctionsWaiter } from './waiter';
+import { withSdkRetries } from './sdk-retries';
+import type { AccountQuotas } from '../fakes/quota';
 import { HANDLER_TIMING } from '../../lib/contract';
 
 /** Which user handler an invocation ran. */
@@ -104,6 +106,7 @@ export class ProviderFramework {
   readonly waiter: StepFunctionsWaiter;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly crashes: CrashState[] = [];
+  private quotas?: AccountQuotas;
 
   constructor(
     private readonly model: StackModel,
@@ -121,6 +124,7 @@ export class ProviderFramework {
         this.logs.push(line);
         options.onLog?.(line);
       },
+      quotas: () => this.quotas,
     });
     const report = (input: string, kind: 'execution-started' | 'waiter-attempt' | 'waiter-timed-out'): void => {
       const requestId = (JSON.parse(input) as { RequestId?: string }).RequestId;
@@ -132,7 +136,16 @@ export class ProviderFramework {
       onStart: (execution) => report(execution.input, 'execution-started'),
       onAttempt: (execution) => report(execution.input, 'waiter-attempt'),
       onTimeout: (execution) => report(execution.input, 'waiter-timed-out'),
+      quotas: () => this.quotas,
     });
+  }
+
+  /**
+   * Keeps the account's quotas (or with undefined stops): Lambda's concurrency on every function,
+   * Step Functions' StartExecution and state transitions. Drivers of one stack share one account's.
+   */
+  useQuotas(quotas: AccountQuotas | undefined): void {
+    this.quotas = quotas;
   }
 
   /** The user functions (from the framework's environment). */
@@ -186,11 +199,15 @@ export class ProviderFramework {
   private patchOutbound(container: Container): void {
     const outbound = container.load('outbound.js');
     outbound.invokeFunction = (req: { FunctionName: string; Payload: string }) => this.frameworkInvoke(req);
-    outbound.startExecution = (req: { stateMachineArn: string; input: string }) => this.waiter.startExecution(req);
+    // The real outbound's SFN client retries a throttled StartExecution as the SDK does.
+    outbound.startExecution = (req: { stateMachineArn: string; input: string }) => withSdkRetries(() => this.waiter.startExecution(req));
     outbound.httpRequest = (options: { path?: string; method?: string }, body: string) => this.options.onResponse(options, body);
   }
 
-  /** outbound.invokeFunction: Lambda Invoke with the real outbound's single retry of a failed call. */
+  /**
+   * outbound.invokeFunction: Lambda Invoke with the real outbound's single retry of a failed call;
+   * each of the two is the Lambda client's call, which retries a throttled answer as the SDK does.
+   */
   private async frameworkInvoke(req: { FunctionName: string; Payload: string }): Promise<InvokeOutput> {
     const fns = this.userFunctions;
     const userFn: UserFunction | undefined =
@@ -211,7 +228,7 @@ export class ProviderFramework {
         });
         throw new InvokeCallError(`Injected failure of the invoke call before ${userFn} ran`);
       }
-      return this.invoke(req.FunctionName, req.Payload, userFn, crash);
+      return withSdkRetries(() => this.invoke(req.FunctionName, req.Payload, userFn, crash));
     };
     try {
       return await attempt();

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AccountQuotas } from '../fakes/quota';
 import type { WaiterModel } from '../template/assembly';
 import { type ErrorPayload, errorPayload } from './lambda-container';
 import { type InvokeOutput, encode } from './lambda-service';
@@ -37,6 +38,12 @@ export interface WaiterOptions {
   readonly onAttempt?: (execution: Execution) => void;
   /** The Retry is exhausted: the Catch's state runs next. */
   readonly onTimeout?: (execution: Execution) => void;
+  /**
+   * The account's quotas, read at each call: StartExecution over its bucket is refused with
+   * ThrottlingException, and a state transition over its bucket waits for it (Step Functions slows
+   * executions down). None when it returns undefined.
+   */
+  readonly quotas?: () => AccountQuotas | undefined;
 }
 
 /** Step Functions running the state machines of one stack, the provider framework's waiter. */
@@ -62,6 +69,9 @@ export class StepFunctionsWaiter {
       return Promise.reject(
         Object.assign(new Error(`State machine does not exist: ${req.stateMachineArn}`), { name: 'StateMachineDoesNotExist' }),
       );
+    }
+    if (this.options.quotas?.()?.take('states:StartExecution') === false) {
+      return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
     }
     const execution: Execution = {
       executionArn: `${machine.arn.replace(':stateMachine:', ':execution:')}:${randomUUID()}`,
@@ -92,6 +102,9 @@ export class StepFunctionsWaiter {
   private async run(machine: WaiterModel, execution: Execution): Promise<ExecutionStatus> {
     let lastError: ErrorPayload | undefined;
     for (let retries = 0; ; retries++) {
+      // Entering the Task state (first try or a Retry) is one state transition.
+      const wait = this.options.quotas?.()?.delay('states:StateTransition') ?? 0;
+      if (wait > 0) await sleep(wait);
       this.options.onAttempt?.(execution);
       let out: InvokeOutput;
       try {

@@ -47,6 +47,8 @@ export interface FunctionModel {
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
+  /** ReservedConcurrentExecutions, when the template sets it. */
+  readonly reservedConcurrency?: number;
   readonly code: CodePackage;
 }
 
@@ -219,6 +221,7 @@ function readFunctions(
       environment,
       timeoutSeconds: Number(props.Timeout ?? 3),
       memorySize: Number(props.MemorySize ?? 128),
+      ...(props.ReservedConcurrentExecutions !== undefined ? { reservedConcurrency: Number(props.ReservedConcurrentExecutions) } : {}),
       code,
     });
   }

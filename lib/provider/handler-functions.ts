@@ -56,7 +56,7 @@ export function createHandlerFunctions(scope: Construct, props: HandlerFunctions
     [timing.queryIntervalMs.env]: String(settings.queryInterval.toMilliseconds()),
     [LEDGER.tableEnv]: props.ledgerTableName,
   };
-  const fn = (id: string, handler: string, role: iam.IRole, description: string) =>
+  const fn = (id: string, handler: string, role: iam.IRole, description: string, timeout = Duration.minutes(1)) =>
     new lambda.Function(scope, id, {
       code,
       handler,
@@ -64,7 +64,7 @@ export function createHandlerFunctions(scope: Construct, props: HandlerFunctions
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: Duration.minutes(1),
+      timeout,
       role,
       logGroup: props.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -85,6 +85,8 @@ export function createHandlerFunctions(scope: Construct, props: HandlerFunctions
       HANDLER_ENTRY.isComplete,
       props.roles.isComplete,
       'ProvisionedProductProperties: applies the change and waits for its Service Catalog record',
+      // Long enough to wait for its turn to write in a large stack (lambda/pacing.ts).
+      Duration.millis(timing.isCompleteTimeoutMs.default),
     ),
   };
 }

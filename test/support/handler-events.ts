@@ -103,6 +103,9 @@ export async function loadHandler(services: HandlerServices, env?: Record<string
     SEARCH_ATTEMPTS: '3',
     SEARCH_DELAY_MS: '5',
     WRITE_LEASE_MS: '500',
+    // The stack-wide pacing, compressed like the rest (x0.01 of the defaults).
+    READ_SPACING_MS: '1',
+    WRITE_SPACING_MS: '6',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   Object.assign(process.env, base);
