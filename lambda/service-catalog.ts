@@ -23,6 +23,22 @@ import { lateSpreadMs, spreadDelayMs } from './pacing';
 // only: the stack-wide pace is lambda/pacing.ts's.
 const client = new ServiceCatalogClient({ maxAttempts: 6, retryMode: 'adaptive' });
 
+/**
+ * The client of the one write call, which is made under the resource's write lease: it must have
+ * landed before the lease can lapse, or a later request that waited for the lease could read the
+ * product, decide, and be overwritten by this call arriving late. So the SDK makes one attempt (no
+ * retries, no client-side rate limiter to wait on) bounded to a third of the lease; a call that
+ * fails for now is retried by the handler, under the lease taken anew, with the same
+ * IdempotencyToken.
+ */
+const writeClient = new ServiceCatalogClient({
+  maxAttempts: 1,
+  requestHandler: {
+    requestTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 3)),
+    connectionTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 6)),
+  },
+});
+
 /** The product as the handler needs it. */
 export interface ProductState {
   /** Status from DescribeProvisionedProduct (AVAILABLE, UNDER_CHANGE, TAINTED, ERROR, PLAN_IN_PROGRESS). */
@@ -96,7 +112,7 @@ export async function readProduct(
 
 /** Calls UpdateProvisionedProductProperties with the planned change; returns the record it started. */
 export async function writeProperties(change: PlannedChange): Promise<{ recordId: string; status: string }> {
-  const out = await client.send(
+  const out = await writeClient.send(
     new UpdateProvisionedProductPropertiesCommand({
       ProvisionedProductId: change.ProductId,
       ProvisionedProductProperties: change.Properties,
