@@ -113,7 +113,7 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
  */
 async function awaitTurn(slot: number, plannedAt: number): Promise<boolean> {
   const wait = slot - Date.now();
-  if (wait > timing.isCompleteTimeoutMs - timing.fastPathWindowMs - 2 * timing.queryIntervalMs) return false;
+  if (wait > 0 && wait > timing.isCompleteTimeoutMs - timing.fastPathWindowMs - 2 * timing.queryIntervalMs) return false;
   if (wait > 0) await sleep(wait);
   const firstTurn = wait > 0 || Date.now() - plannedAt < timing.queryIntervalMs;
   if (stackInstances > 1 && firstTurn) {
