@@ -11,9 +11,9 @@
  * divided back (the SDK's own retry backoff stays real time, so a compressed run errs on the slow side).
  *
  * Environment: SCALE_SIZES (default 1,50,200,400), SCALE_TIME_SCALE, SCALE_RECORD_MS (the record's
- * real-world duration, default 5000), SCALE_QUOTAS (JSON: {"servicecatalog:DescribeRecord":
+ * real-world duration, default 5000), SCALE_PACING=off, SCALE_PHASES=Create, SCALE_TIMELINE=1, SCALE_QUOTAS (JSON: {"servicecatalog:DescribeRecord":
  * {"burst":10,"perSecond":5}, "lambda:Concurrency": 500, ...}), SCALE_RESERVED_CONCURRENCY (the
- * construct's reservedConcurrency; default none), SCALE_OUT (results file).
+ * construct's reservedConcurrency; default none), SCALE_OUT (results file), SCALE_CHART (the chart).
  */
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -56,12 +56,11 @@ const RECORD_MS = Number(process.env.SCALE_RECORD_MS ?? '5000');
 const RESERVED = process.env.SCALE_RESERVED_CONCURRENCY ? Number(process.env.SCALE_RESERVED_CONCURRENCY) : undefined;
 /**
  * SCALE_PACING=off tells the handlers the stack holds one instance, which turns their pacing off
- * (lambda/pacing.ts) and leaves the SDK's adaptive retry mode alone against the quotas: what a
- * per-client rate limiter does for a stack, measured.
+ * (lambda/pacing.ts): what the handlers did before it, against the same quotas.
  */
 const PACING = process.env.SCALE_PACING !== 'off';
 const OUT = process.env.SCALE_OUT ?? path.join(__dirname, 'scale-results.json');
-const CHART = path.join(__dirname, '..', 'docs', 'scale.svg');
+const CHART = process.env.SCALE_CHART ?? path.join(__dirname, '..', 'docs', 'scale.svg');
 
 type Phase = 'Create' | 'Update' | 'Delete';
 

@@ -100,7 +100,7 @@ type WaitOutcome = { IsComplete: true; recordId: string } | { IsComplete: false;
 async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Promise<WaitOutcome> {
   // In a stack of many instances, each writes at its own point of the stack's write window.
   const slot = writeSlot(event.PlannedAt ?? 0, event.RequestId, stackInstances, timing.writeSpacingMs);
-  if (!(await awaitTurn(slot, event.PlannedAt ?? 0))) return { IsComplete: false, waitingFor: WAITING_FOR.writeTurn(slot) };
+  if (!(await awaitTurn(slot))) return { IsComplete: false, waitingFor: WAITING_FOR.writeTurn(slot) };
   // Within the window after the write's turn (onEvent's end, alone), poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), Math.max(event.PlannedAt ?? 0, slot) + timing.fastPathWindowMs);
   if (event.RequestType === 'Create') {
@@ -126,14 +126,17 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
  * Waits for the write's turn when this invocation can: its timeout leaves room for the wait, the
  * fast-path watch after the write and two waiter intervals' margin. False when the turn comes later
  * (a stack larger than one invocation can wait through): the waiter calls again. A first turn
- * taken late (the wait woke late, or the waiter's first call came after the turn) spreads again
- * over the time lost: the stack's writes that all come late would otherwise go at once.
+ * taken late (the wait woke late, or the waiter's first call came after the turn, as when many
+ * containers start cold at once) spreads again over the time lost: the stack's writes that all
+ * come late would otherwise go at once.
  */
-async function awaitTurn(slot: number, plannedAt: number): Promise<boolean> {
+async function awaitTurn(slot: number): Promise<boolean> {
   const wait = slot - Date.now();
-  if (wait > timing.isCompleteTimeoutMs - timing.fastPathWindowMs - 2 * timing.queryIntervalMs) return false;
+  if (wait > 0 && wait > timing.isCompleteTimeoutMs - timing.fastPathWindowMs - 2 * timing.queryIntervalMs) return false;
   if (wait > 0) await sleep(wait);
-  const firstTurn = wait > 0 || Date.now() - plannedAt < timing.queryIntervalMs;
+  // A call within the fast-path window after its turn has not watched a record yet: its turn came
+  // late (a slow first waiter call: cold starts). A later one is the waiter checking on a long record.
+  const firstTurn = wait > 0 || Date.now() - slot < timing.fastPathWindowMs;
   if (stackInstances > 1 && firstTurn) {
     const again = lateSpreadMs(Date.now() - slot, timing.writeSpacingMs, Math.random());
     if (again > 0) await sleep(again);

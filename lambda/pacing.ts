@@ -40,7 +40,8 @@ export function writeSlot(plannedAt: number, requestId: string, instances: numbe
 /**
  * The pause between two DescribeRecord calls of one instance. The instances watching a record at
  * once are those that wrote within the fast-path window (at most one per write spacing, and never
- * more than the stack holds); together they keep to the read pace. Never shorter than `pollIntervalMs`.
+ * more than the stack holds); together they keep to the read pace. Never shorter than `pollIntervalMs`,
+ * and exactly that for a stack of one.
  */
 export function pollIntervalFor(
   pollIntervalMs: number,
@@ -48,6 +49,8 @@ export function pollIntervalFor(
   timing: { readonly fastPathWindowMs: number; readonly readSpacingMs: number; readonly writeSpacingMs: number },
 ): number {
   const watchers = Math.min(Math.max(1, Math.floor(instances)), Math.ceil(timing.fastPathWindowMs / Math.max(1, timing.writeSpacingMs)));
+  // One watcher alone has no one to share the read pace with: it polls as a stack of one does.
+  if (watchers <= 1) return pollIntervalMs;
   return Math.max(pollIntervalMs, Math.ceil(watchers * timing.readSpacingMs));
 }
 

@@ -17,11 +17,10 @@ import type { PlannedChange } from './events';
 import { lateSpreadMs, spreadDelayMs } from './pacing';
 
 // Created once per container. The SDK honours AWS_ENDPOINT_URL_SERVICE_CATALOG, which is how the
-// tests point it at a local fake. maxAttempts covers throttling and 5xx bursts with backoff; the
-// adaptive mode's client-side rate limiter, off until the first throttled answer, then slows this
-// container's calls (its retries included) to the rate the service admits. It sees one container
-// only: the stack-wide pace is lambda/pacing.ts's.
-const client = new ServiceCatalogClient({ maxAttempts: 6, retryMode: 'adaptive' });
+// tests point it at a local fake. maxAttempts covers throttling and 5xx bursts with backoff. The
+// stack-wide pace is lambda/pacing.ts's: the SDK's adaptive retry mode would limit one container's
+// calls only, and a container makes a handful per event (docs/scale.md).
+const client = new ServiceCatalogClient({ maxAttempts: 6 });
 
 /**
  * The client of the one write call, which is made under the resource's write lease: it must have

@@ -53,6 +53,11 @@ describe('pollIntervalFor', () => {
     expect(pollIntervalFor(1_000, 10, TIMING)).toBe(1_000);
   });
 
+  test('a stack of one polls at the handler interval however short, with no read pace to share', () => {
+    expect(pollIntervalFor(10, 1, TIMING)).toBe(10);
+    expect(pollIntervalFor(10, 2, TIMING)).toBe(2 * 63);
+  });
+
   test('a large stack polls as often as the instances watching at once can together keep to the read pace', () => {
     // At most one write per 625 ms within a 15 s window: 24 watchers, one read per 63 ms between them.
     expect(pollIntervalFor(1_000, 400, TIMING)).toBe(24 * 63);
