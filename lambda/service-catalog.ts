@@ -25,16 +25,20 @@ const client = new ServiceCatalogClient({ maxAttempts: 6 });
 /**
  * The client of the one write call, which is made under the resource's write lease: it must have
  * landed before the lease can lapse, or a later request that waited for the lease could read the
- * product, decide, and be overwritten by this call arriving late. So the SDK makes one attempt (no
- * retries, no client-side rate limiter to wait on) bounded to a third of the lease; a call that
- * fails for now is retried by the handler, under the lease taken anew, with the same
- * IdempotencyToken.
+ * product, decide, and be overwritten by this call arriving late. The SDK's standard retries absorb
+ * a 5xx or throttling burst (a few attempts, each bounded to a quarter of the lease, no client-side
+ * rate limiter to wait on), and writeProperties aborts the whole call, retries and backoff included,
+ * at half the lease. A call that still fails for now is retried by the handler, under the lease
+ * taken anew (so only while its request is still the latest), with the same IdempotencyToken.
  */
+const WRITE_ATTEMPTS = 3;
+const writeCallBoundMs = Math.max(1, Math.floor(timing.writeLeaseMs / 2));
 const writeClient = new ServiceCatalogClient({
-  maxAttempts: 1,
+  maxAttempts: WRITE_ATTEMPTS,
+  retryMode: 'standard',
   requestHandler: {
-    requestTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 3)),
-    connectionTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 6)),
+    requestTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 4)),
+    connectionTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 8)),
   },
 });
 
@@ -111,15 +115,28 @@ export async function readProduct(
 
 /** Calls UpdateProvisionedProductProperties with the planned change; returns the record it started. */
 export async function writeProperties(change: PlannedChange): Promise<{ recordId: string; status: string }> {
-  const out = await writeClient.send(
-    new UpdateProvisionedProductPropertiesCommand({
-      ProvisionedProductId: change.ProductId,
-      ProvisionedProductProperties: change.Properties,
-      IdempotencyToken: change.IdempotencyToken,
-      AcceptLanguage: change.AcceptLanguage,
-    }),
-  );
-  return { recordId: out.RecordId ?? '', status: out.Status ?? '' };
+  const bound = AbortSignal.timeout(writeCallBoundMs);
+  try {
+    const out = await writeClient.send(
+      new UpdateProvisionedProductPropertiesCommand({
+        ProvisionedProductId: change.ProductId,
+        ProvisionedProductProperties: change.Properties,
+        IdempotencyToken: change.IdempotencyToken,
+        AcceptLanguage: change.AcceptLanguage,
+      }),
+      { abortSignal: bound },
+    );
+    return { recordId: out.RecordId ?? '', status: out.Status ?? '' };
+  } catch (e) {
+    // Our own bound, not the service's answer: "not now", like any timeout (isTransient).
+    if (bound.aborted) {
+      throw Object.assign(
+        new Error(`UpdateProvisionedProductProperties had no answer within ${writeCallBoundMs} ms, half the write lease (WRITE_LEASE_MS)`),
+        { name: 'TimeoutError', cause: e },
+      );
+    }
+    throw e;
+  }
 }
 
 /** Calls DescribeRecord; returns its status and errors. */
