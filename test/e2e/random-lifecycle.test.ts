@@ -299,6 +299,12 @@ interface Stats {
   restoreTimedOut: number;
   wrongWrites: number;
   changedByLateCopy: number;
+  /**
+   * A value a late copy of a request answered FAILED wrote, which the resource's next request then
+   * tried to put back and could not: its failure, which CloudFormation shows, names the product and
+   * its true prior (the user is told what to restore), and nothing wrote after it. Counted apart.
+   */
+  lateCopyThenRestoreFailedReported: number;
   /** A launch role a late copy set on a product that had none: Service Catalog cannot clear it, and the handler said so. */
   lateLaunchRoleUnrestorableSaidSo: number;
   /** Copies delivered once CloudFormation had stopped waiting, by what let them go. */
@@ -341,6 +347,7 @@ const stats: Stats = {
   restoreTimedOut: 0,
   wrongWrites: 0,
   changedByLateCopy: 0,
+  lateCopyThenRestoreFailedReported: 0,
   lateLaunchRoleUnrestorableSaidSo: 0,
   lateCopies: { 'after-next-request': 0, 'after-stack-delete': 0, 'at-settle': 0 },
   sequencesWithALateCopy: 0,
@@ -513,9 +520,10 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
         }
       })
       .filter((l) => l.level === 'WARN' && l.key === 'LAUNCH_ROLE' && l.message?.startsWith('No prior value to restore'));
-    const failureReasons = driver.history.filter((h) => h.Status === 'FAILED').map((h) => h.Reason);
-    const reported = (id: string, what: string): boolean =>
-      failureReasons.some((r) => r.includes(`provisioned product ${id} `) && r.includes(what));
+    const failures = driver.history.filter((h) => h.Status === 'FAILED');
+    /** Whether a failure CloudFormation took (of a request sent after `since`) names the product and `what`. */
+    const reported = (id: string, what: string, since = -Infinity): boolean =>
+      failures.some((h) => h.sentAt > since && h.Reason.includes(`provisioned product ${id} `) && h.Reason.includes(what));
     // A restore the waiter gave up on fails with the framework's bare "Operation timed out"; the
     // prior values are then only in the physical id CloudFormation shows with the DELETE_FAILED.
     const timedOutRestores = driver.history
@@ -539,7 +547,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       );
       return running.size === 1 ? sent.find((h) => running.has(h.RequestId)) : undefined;
     };
-    const lateness = (r: FakeRecordView): { request?: EventResult; late?: string } => {
+    const lateness = (r: FakeRecordView): { request?: EventResult; late?: string; answeredFailed?: boolean } => {
       const request = byToken(r) ?? byTime(r);
       if (!request) return {};
       const latest = sent.filter((h) => h.sentAt < r.createdAt).at(-1);
@@ -548,7 +556,9 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
         return { request, late: `${what}, after the resource's next request (${latest.RequestType} ${latest.RequestId})` };
       }
       const answeredAt = request.responses[0]?.at ?? request.sentAt + request.settledMs;
-      if (request.Status === 'FAILED' && r.createdAt > answeredAt) return { request, late: `${what}, after it was answered FAILED` };
+      if (request.Status === 'FAILED' && r.createdAt > answeredAt) {
+        return { request, late: `${what}, after it was answered FAILED`, answeredFailed: true };
+      }
       return { request };
     };
     // The writes applied, in the order the fake applied them.
@@ -565,15 +575,23 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
     /**
      * Why the write that gave a key of a product its final value was a late copy's, if it was: the
      * first of the last writes that all wrote that value (a write of the value the key already had
-     * changed nothing, whoever made it).
+     * changed nothing, whoever made it). `excused` when that copy's request had been answered FAILED
+     * (so it was still its resource's latest: the next request had not been sent) and a request sent
+     * after the write failed to put the true prior back and said so, naming it.
      */
-    const lastWriteLate = (id: string, key: 'OWNER' | 'LAUNCH_ROLE'): string | undefined => {
+    const lastWriteLate = (id: string, key: 'OWNER' | 'LAUNCH_ROLE', prior: string): { late: string; excused: boolean } | undefined => {
       const writesOfKey = applied.filter((r) => r.provisionedProductId === id && r.properties[key] !== undefined);
       let maker = writesOfKey.length - 1;
       while (maker > 0 && writesOfKey[maker - 1].properties[key] === writesOfKey[maker].properties[key]) maker--;
-      return maker >= 0 ? placed.get(writesOfKey[maker].recordId)?.late : undefined;
+      if (maker < 0) return undefined;
+      const write = writesOfKey[maker];
+      const placing = placed.get(write.recordId);
+      if (!placing?.late) return undefined;
+      const what = key === 'OWNER' ? `prior owner ${prior}` : `prior launch role ${prior || '(none)'}`;
+      return { late: placing.late, excused: placing.answeredFailed === true && reported(id, what, write.createdAt) };
     };
     let changedByLateCopy = 0;
+    let lateThenReported = 0;
     let lateLaunchRoleUnrestorable = 0;
     let priorsLost = 0;
     let saidSo = 0;
@@ -586,10 +604,11 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
         continue;
       }
       if (now.owner !== p.owner) {
-        const late = lastWriteLate(p.id, 'OWNER');
-        if (late) {
+        const late = lastWriteLate(p.id, 'OWNER', p.owner);
+        if (late?.excused) lateThenReported++;
+        else if (late) {
           changedByLateCopy++;
-          problems.push(`${p.id}: owner ${now.owner}, started as ${p.owner}, written last by a late copy of ${late}`);
+          problems.push(`${p.id}: owner ${now.owner}, started as ${p.owner}, written last by a late copy of ${late.late}`);
         } else if (reported(p.id, `prior owner ${p.owner}`)) restoreFailedReported++;
         else if (timedOut(p.id, (f) => f.priorOwnerArn === p.owner)) restoreTimedOut++;
         else {
@@ -598,17 +617,18 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
         }
       }
       if (now.launchRole !== p.launchRole) {
-        const late = lastWriteLate(p.id, 'LAUNCH_ROLE');
+        const late = lastWriteLate(p.id, 'LAUNCH_ROLE', p.launchRole);
         const unrestorableSaidSo = p.launchRole === '' && warnings.some((w) => w.provisionedProductId === p.id);
         if (late && unrestorableSaidSo) {
           // The one change nothing can undo: Service Catalog cannot clear a launch role, and the
           // handler said so when it put the rest back (README Limits: a launch role set by a late
           // copy of a replacement CloudFormation never adopted). Counted apart, not excused silently.
           lateLaunchRoleUnrestorable++;
-        } else if (late) {
+        } else if (late?.excused) lateThenReported++;
+        else if (late) {
           changedByLateCopy++;
           problems.push(
-            `${p.id}: launch role ${now.launchRole || '(none)'}, started as ${p.launchRole || '(none)'}, written last by a late copy of ${late}`,
+            `${p.id}: launch role ${now.launchRole || '(none)'}, started as ${p.launchRole || '(none)'}, written last by a late copy of ${late.late}`,
           );
         } else if (p.launchRole === '' && warnings.some((w) => w.provisionedProductId === p.id)) saidSo++;
         else if (reported(p.id, `prior launch role ${p.launchRole || '(none)'}`)) restoreFailedReported++;
@@ -646,6 +666,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       stats.restoreTimedOut += restoreTimedOut;
       stats.wrongWrites += wrongWrites.length;
       stats.changedByLateCopy += changedByLateCopy;
+      stats.lateCopyThenRestoreFailedReported += lateThenReported;
       stats.lateLaunchRoleUnrestorableSaidSo += lateLaunchRoleUnrestorable;
       stats.orphans += driver.orphans.length;
     }
@@ -768,6 +789,7 @@ test(
         forgedIdsAnsweredWithoutWrite: stats.forgedAnsweredWithoutWrite,
         wrongWrites: stats.wrongWrites,
         changedByLateCopy: stats.changedByLateCopy,
+        lateCopyThenRestoreFailedReported: stats.lateCopyThenRestoreFailedReported,
         lateLaunchRoleUnrestorableSaidSo: stats.lateLaunchRoleUnrestorableSaidSo,
         lateCopiesDelivered: stats.lateCopies,
         sequencesWithALateCopy: stats.sequencesWithALateCopy,
