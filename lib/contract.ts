@@ -98,9 +98,11 @@ export const HANDLER_TIMING = {
   /**
    * The isComplete function's timeout (the construct sets it from this default): long enough for an
    * instance of a large stack to wait for its turn to write in one invocation rather than across
-   * many waiter calls, and to watch its record after it.
+   * many waiter calls, and to watch its record after it. 7 minutes cover the write window of a
+   * stack of 500 resources, (N - 1) x writeSpacingMs, with the fast-path window and two waiter
+   * intervals to spare: (420 - 15 - 10) s / 0.77 s + 1 = 514 instances.
    */
-  isCompleteTimeoutMs: { env: 'IS_COMPLETE_TIMEOUT_MS', default: 300_000 },
+  isCompleteTimeoutMs: { env: 'IS_COMPLETE_TIMEOUT_MS', default: 420_000 },
 } as const;
 
 /**

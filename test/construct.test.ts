@@ -112,11 +112,11 @@ describe('the provider', () => {
     }
   });
 
-  test('isComplete may run for 5 minutes, to wait for its turn to write in a large stack; onEvent for 1', () => {
+  test('isComplete may run for 7 minutes, to wait for its turn to write in a stack of up to 500 instances; onEvent for 1', () => {
     const s = stack();
     new ProvisionedProductProperties(s, 'Ownership', { provisionedProductId: 'pp-1', owner: Owner.fromArn(OWNER) });
     const t = Template.fromStack(s);
-    expect(resources(t, 'AWS::Lambda::Function', { Properties: { Handler: 'index.isComplete' } })[0].Properties.Timeout).toBe(300);
+    expect(resources(t, 'AWS::Lambda::Function', { Properties: { Handler: 'index.isComplete' } })[0].Properties.Timeout).toBe(420);
     expect(resources(t, 'AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } })[0].Properties.Timeout).toBe(60);
   });
 
