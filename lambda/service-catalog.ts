@@ -37,6 +37,8 @@ const writeClient = new ServiceCatalogClient({
   maxAttempts: WRITE_ATTEMPTS,
   retryMode: 'standard',
   requestHandler: {
+    // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes.
+    throwOnRequestTimeout: true,
     requestTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 4)),
     connectionTimeout: Math.max(1, Math.floor(timing.writeLeaseMs / 8)),
   },

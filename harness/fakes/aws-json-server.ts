@@ -107,6 +107,8 @@ export class AwsJsonServer {
   private readonly http: http.Server;
   private faults?: FaultPlan;
   private readonly latency = new Map<string, number>();
+  /** Answers held back by a latency, cleared at close so that nothing outlives the server. */
+  private readonly lateAnswers = new Set<NodeJS.Timeout>();
   private rng: () => number = mulberry32(1);
   private faultsSincePlan = 0;
   private closed = false;
@@ -155,6 +157,8 @@ export class AwsJsonServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const t of this.lateAnswers) clearTimeout(t);
+    this.lateAnswers.clear();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -235,8 +239,14 @@ export class AwsJsonServer {
     try {
       const output = handler(input);
       const delay = this.latency.get(op) ?? 0;
-      if (delay > 0) setTimeout(() => this.closed || this.send(res, 200, output), delay);
-      else this.send(res, 200, output);
+      if (delay > 0) {
+        const answer = setTimeout(() => {
+          this.lateAnswers.delete(answer);
+          // The caller may have given up on it (and closed its socket) meanwhile.
+          if (!this.closed && !res.destroyed) this.send(res, 200, output);
+        }, delay);
+        this.lateAnswers.add(answer);
+      } else this.send(res, 200, output);
     } catch (e) {
       if (e instanceof ApiError) return fail(e);
       throw e;

@@ -67,6 +67,14 @@ export class FakeServiceCatalog extends ServiceCatalogBackend {
     this.server.setFaults(plan);
   }
 
+  /**
+   * Makes `op` answer `ms` after it ran (0: at once), as a slow or distant service would: a write
+   * is applied on arrival, and only its answer is late.
+   */
+  setLatency(op: string, ms: number): void {
+    this.server.setLatency(op, ms);
+  }
+
   /** Calls of one operation, in arrival order. */
   callsOf(op: string): FakeCall[] {
     return this.server.callsOf(op);

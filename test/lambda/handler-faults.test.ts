@@ -177,6 +177,40 @@ describe('bursts the SDK absorbs', () => {
   });
 });
 
+describe('the write call stays inside its write lease (WRITE_LEASE_MS 500 ms here)', () => {
+  test('two 5xx answers in a row on the write are retried by the SDK within the call: the write lands though the handler has no time left to retry', async () => {
+    const fresh = await loadHandler(services, {});
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }), fresh);
+    fake.setFaults({ share: 1, kinds: ['5xx'], ops: ['UpdateProvisionedProductProperties'], count: 2 });
+    await fresh.isComplete({ ...merged, PlannedAt: Date.now() - 60_000 });
+    expect(writeOutcomes(id)).toEqual(['InternalFailure', 'InternalFailure', 'ok']);
+    expect(fake.recordsOf().filter((r) => r.provisionedProductId === id)).toHaveLength(1);
+    await finish(merged, fresh);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+  });
+
+  test('a write whose answer does not come within half the lease is abandoned and sent again with the same token, never left on its way', async () => {
+    const fresh = await loadHandler(services, {});
+    const id = product();
+    const merged = await planned(event('Create', { id, owner: ADMIN }), fresh);
+    fake.setLatency('UpdateProvisionedProductProperties', 5_000);
+    try {
+      // The fast path (300 ms) outlasts one bounded call (250 ms): isComplete gives the call up and returns to the waiter.
+      expect(await fresh.isComplete(merged)).toEqual({ IsComplete: false });
+    } finally {
+      fake.setLatency('UpdateProvisionedProductProperties', 0);
+    }
+    const tokens = fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input?.ProvisionedProductId === id);
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(tokens.map((c) => c.input?.IdempotencyToken)).size).toBe(1);
+    // The lease was given back: the next call takes it at once, and the same token finds the record the first call started.
+    await finish(merged, fresh);
+    expect(fake.product(id)?.owner).toBe(ADMIN);
+    expect(fake.recordsOf().filter((r) => r.provisionedProductId === id)).toHaveLength(1);
+  });
+});
+
 describe('the owner search', () => {
   test('a product listed at once is searched once', async () => {
     const id = product();
