@@ -16,7 +16,7 @@ import { resourceStatus } from './cloudformation';
 import { hasWrites, idempotencyToken, nextPollDelay, planRestore, recordOutcome, valuesAreSettled, waiterWillGiveUp } from './decisions';
 import type { IsCompleteEvent, IsCompleteResult, PlannedChange } from './events';
 import { forgetPriors, ledgerCall, recordDeclared, recordDeleted, refOf, releaseWriteLease, takeWriteLease } from './ledger';
-import { createStands } from './ledger-rules';
+import { createStands, knownRecord } from './ledger-rules';
 import { logger } from './logger';
 import {
   ReportedError,
@@ -93,6 +93,9 @@ async function completed(event: IsCompleteEvent, data: Record<string, string>): 
   return { IsComplete: true, Data: data };
 }
 
+/** The status of a record known from the ledger and not read yet in this call (or of a write answered without one). */
+const RECORD_NOT_READ = '';
+
 /** Where applyAndWait left the change: done (with the record, '' when none was needed), or still waiting and on what. */
 type WaitOutcome = { IsComplete: true; recordId: string } | { IsComplete: false; waitingFor: string };
 
@@ -147,6 +150,15 @@ async function awaitTurn(slot: number): Promise<boolean> {
 /** Watches a record until it has finished, or until `deadline` (then the waiter's next call goes on). */
 async function watchRecord(change: PlannedChange, written: { recordId: string; status: string }, deadline: number): Promise<WaitOutcome> {
   let record: { status: string; errors?: RecordError[] } = { status: written.status };
+  if (written.status === RECORD_NOT_READ) {
+    try {
+      record = await readRecordOrFail(change, written.recordId);
+    } catch (e) {
+      if (e instanceof ReportedError) throw e;
+      logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
+      return { IsComplete: false, waitingFor: WAITING_FOR.unreadableRecord(written.recordId, errorName(e)) };
+    }
+  }
   for (let polls = 0; ; polls++) {
     const status = record.status;
     switch (recordOutcome(status)) {
@@ -250,10 +262,19 @@ async function fencedWrite(event: IsCompleteEvent, change: PlannedChange): Promi
     logger.info('Another request of this resource holds the write lease; waiting', { writer: lease.resource.writer });
     return 'lease-held';
   }
-  try {
-    return await writeProperties(change);
-  } finally {
+  const known = knownRecord(lease.resource, change.IdempotencyToken);
+  if (known !== undefined) {
+    // An earlier call of this request made this write and Service Catalog accepted it: watch its record.
     await ledgerCall('give back the write lease', () => releaseWriteLease(ref, event.RequestId));
+    return { recordId: known, status: RECORD_NOT_READ };
+  }
+  let accepted: { recordId: string; status: string } | undefined;
+  try {
+    accepted = await writeProperties(change);
+    return accepted;
+  } finally {
+    const written = accepted?.recordId ? { token: change.IdempotencyToken, recordId: accepted.recordId } : undefined;
+    await ledgerCall('give back the write lease', () => releaseWriteLease(ref, event.RequestId, written));
   }
 }
 

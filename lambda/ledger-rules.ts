@@ -58,6 +58,17 @@ export interface LedgerResource {
   readonly writer?: { readonly requestId: string; readonly until: number };
   /** The physical ids a Delete of this resource removed ({@link physicalIdKey}), with when (epoch ms): kept a day. */
   readonly deleted: Readonly<Record<string, number>>;
+  /**
+   * The last write Service Catalog accepted for the resource: its IdempotencyToken and the record
+   * it started. A later call of the same request (the waiter's, on a long record) watches that
+   * record instead of sending the write again.
+   */
+  readonly lastWrite?: { readonly token: string; readonly recordId: string };
+}
+
+/** The record a write with `token` already started, when the ledger knows it: watch it rather than write again. */
+export function knownRecord(resource: LedgerResource, token: string): string | undefined {
+  return resource.lastWrite !== undefined && resource.lastWrite.token === token ? resource.lastWrite.recordId : undefined;
 }
 
 /** The ledger key of a resource: bounded (a hash), whatever the lengths of the StackId and the logical id. */

@@ -202,7 +202,8 @@ export async function recordDeleted(ref: ResourceRef, physicalId: string): Promi
 
 /** How taking the write lease went. */
 export type LeaseResult =
-  | { readonly kind: 'taken' }
+  /** The lease is this request's (with the resource as the lease left it). */
+  | { readonly kind: 'taken'; readonly resource: LedgerResource }
   /** A later request of the resource registered: this one must not write. */
   | { readonly kind: 'superseded'; readonly resource: LedgerResource }
   /** Another request holds it (one that was the latest when it took it, writing right now). */
@@ -220,7 +221,7 @@ export type LeaseResult =
  */
 export async function takeWriteLease(ref: ResourceRef, requestId: string, untilMs: number, writer = requestId): Promise<LeaseResult> {
   try {
-    await ledgerClient.send(
+    const out = await ledgerClient.send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
@@ -233,9 +234,10 @@ export async function takeWriteLease(ref: ResourceRef, requestId: string, untilM
           ':until': { N: String(untilMs) },
           ':now': { N: String(Date.now()) },
         },
+        ReturnValues: 'ALL_NEW',
       }),
     );
-    return { kind: 'taken' };
+    return { kind: 'taken', resource: fromItem(out.Attributes) };
   } catch (e) {
     if (!(e instanceof ConditionalCheckFailedException)) throw e;
   }
@@ -243,16 +245,26 @@ export async function takeWriteLease(ref: ResourceRef, requestId: string, untilM
   return resource.latestRequestId === requestId ? { kind: 'held', resource } : { kind: 'superseded', resource };
 }
 
-/** Gives the write lease back (when `requestId`, or the drift check's writer id, still holds it). */
-export async function releaseWriteLease(ref: ResourceRef, requestId: string): Promise<void> {
+/**
+ * Gives the write lease back (when `requestId`, or the drift check's writer id, still holds it),
+ * recording the write Service Catalog accepted under it, if any ({@link LedgerResource.lastWrite}).
+ */
+export async function releaseWriteLease(
+  ref: ResourceRef,
+  requestId: string,
+  accepted?: { readonly token: string; readonly recordId: string },
+): Promise<void> {
   await unlessConditionFails(
     ledgerClient.send(
       new UpdateItemCommand({
         TableName: requireTable(),
         Key: keyOf(ref),
-        UpdateExpression: 'REMOVE writerRequestId, writerUntil',
+        UpdateExpression: `REMOVE writerRequestId, writerUntil${accepted ? ' SET lastWriteToken = :t, lastWriteRecordId = :rec' : ''}`,
         ConditionExpression: 'writerRequestId = :r',
-        ExpressionAttributeValues: { ':r': { S: requestId } },
+        ExpressionAttributeValues: {
+          ':r': { S: requestId },
+          ...(accepted ? { ':t': { S: accepted.token }, ':rec': { S: accepted.recordId } } : {}),
+        },
       }),
     ),
   );
@@ -457,6 +469,9 @@ function fromItem(item: Record<string, AttributeValue> | undefined): LedgerResou
     deleted,
     ...(item?.writerRequestId?.S !== undefined && Number.isFinite(writerUntil)
       ? { writer: { requestId: item.writerRequestId.S, until: writerUntil } }
+      : {}),
+    ...(item?.lastWriteToken?.S !== undefined && item.lastWriteRecordId?.S !== undefined
+      ? { lastWrite: { token: item.lastWriteToken.S, recordId: item.lastWriteRecordId.S } }
       : {}),
   };
 }

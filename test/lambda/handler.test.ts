@@ -169,6 +169,27 @@ describe('Create', () => {
   });
 });
 
+describe('a record that outlasts the fast path', () => {
+  test("the waiter's later calls watch the record the first call started, without sending the write again", async () => {
+    const id = product('pp-long-record');
+    const e = event('Create', { id, owner: ADMIN });
+    fake.planNextRecord({ durationMs: 600 });
+    const merged = startWaiter(e, await handler.onEvent(e));
+    // The first call writes and watches until the fast path (300 ms) ends; the record is still running.
+    expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
+    const writes = () => fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input?.ProvisionedProductId === id);
+    expect(writes()).toHaveLength(1);
+    const reads = fake.callsOf('DescribeRecord').length;
+    let result = await handler.isComplete(merged);
+    for (let i = 0; i < 50 && !result.IsComplete; i++) result = await handler.isComplete(merged);
+    expect(result.IsComplete).toBe(true);
+    expect(writes()).toHaveLength(1);
+    expect(fake.callsOf('DescribeRecord').length).toBeGreaterThan(reads);
+    expect(result).toMatchObject({ Data: { RecordId: fake.recordsOf().find((r) => r.provisionedProductId === id)?.recordId } });
+    expect(state(id).owner).toBe(ADMIN);
+  });
+});
+
 describe('duplicate deliveries of one request (design.md §4a)', () => {
   test("a copy that reads after the first delivery wrote answers with the first delivery's physical id and true priors", async () => {
     const id = product('pp-dup-after');

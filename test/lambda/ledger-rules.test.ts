@@ -4,6 +4,7 @@
 import {
   checkPriors,
   expiredTombstones,
+  knownRecord,
   physicalIdKey,
   createStands,
   priorsToRecord,
@@ -92,5 +93,16 @@ describe('tombstones of deleted physical ids', () => {
   test('are dropped once older than the time a copy of a request can still arrive, not before', () => {
     const day = 86_400_000;
     expect(expiredTombstones({ old: 1_000, edge: 1_000 + 1, fresh: day }, day + 1_000 + 1, day).sort()).toEqual(['old']);
+  });
+});
+
+describe('the record a write already started', () => {
+  const resource = { priors: {}, deleted: {}, lastWrite: { token: 't-apply', recordId: 'rec-1' } };
+  test('a later call of the same write (same token) watches the record the ledger knows', () => {
+    expect(knownRecord(resource, 't-apply')).toBe('rec-1');
+  });
+  test('another write (an undo, a later request: another token) is sent, and so is any write the ledger has no record of', () => {
+    expect(knownRecord(resource, 't-undo')).toBeUndefined();
+    expect(knownRecord({ priors: {}, deleted: {} }, 't-apply')).toBeUndefined();
   });
 });

@@ -208,8 +208,8 @@ describe('what the ledger knows of a resource', () => {
 
   test('the write lease: taken only by the latest request, shared by its copies, and refused to others until given back or lapsed', async () => {
     await ledger.registerRequest(ref, 'r1', 'Create');
-    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toEqual({ kind: 'taken' });
-    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({ kind: 'taken' });
     await ledger.registerRequest(ref, 'r2', 'Update');
     expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({ kind: 'superseded' });
     expect(await ledger.takeWriteLease(ref, 'r2', Date.now() + 60_000)).toMatchObject({
@@ -219,10 +219,24 @@ describe('what the ledger knows of a resource', () => {
     await ledger.releaseWriteLease(ref, 'r2'); // not its lease: nothing changes
     expect((await ledger.readResource(ref)).writer?.requestId).toBe('r1');
     await ledger.releaseWriteLease(ref, 'r1');
-    expect(await ledger.takeWriteLease(ref, 'r2', Date.now() - 1)).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r2', Date.now() - 1)).toMatchObject({ kind: 'taken' });
     await ledger.registerRequest(ref, 'r3', 'Delete');
     // r2's lease has lapsed: r3 takes it without waiting for a release.
-    expect(await ledger.takeWriteLease(ref, 'r3', Date.now() + 60_000)).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r3', Date.now() + 60_000)).toMatchObject({ kind: 'taken' });
+  });
+
+  test('the write accepted under a lease is recorded as it is given back, and the lease shows it to the next call', async () => {
+    await ledger.registerRequest(ref, 'r1', 'Create');
+    await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000);
+    await ledger.releaseWriteLease(ref, 'r1', { token: 'token-1', recordId: 'rec-1' });
+    const lease = await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000);
+    expect(lease).toMatchObject({
+      kind: 'taken',
+      resource: { writer: { requestId: 'r1' }, lastWrite: { token: 'token-1', recordId: 'rec-1' } },
+    });
+    // Given back without a write: the last one stays.
+    await ledger.releaseWriteLease(ref, 'r1');
+    expect((await ledger.readResource(ref)).lastWrite).toEqual({ token: 'token-1', recordId: 'rec-1' });
   });
 
   test('a replacement keeps the priors of both products until the old one is deleted', async () => {
@@ -286,10 +300,10 @@ describe('what the ledger knows of a resource', () => {
 
   test("the drift check's write lease: only while the declaring request is the latest, never while a request holds it, and requests wait for it", async () => {
     await ledger.registerRequest(ref, 'r1', 'Create');
-    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({ kind: 'taken' });
     expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000, 'drift-check#a')).toMatchObject({ kind: 'held' });
     await ledger.releaseWriteLease(ref, 'r1');
-    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000, 'drift-check#a')).toEqual({ kind: 'taken' });
+    expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000, 'drift-check#a')).toMatchObject({ kind: 'taken' });
     // A copy of r1 itself now waits for the check.
     expect(await ledger.takeWriteLease(ref, 'r1', Date.now() + 60_000)).toMatchObject({
       kind: 'held',
