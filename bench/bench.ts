@@ -31,13 +31,8 @@ import {
   synthesize,
 } from '../harness';
 import { footprint, median, synthScaling } from './footprint';
+import { ACCOUNT, ORIGINAL_OWNER, ADMIN, OPS } from './fixtures';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-const ACCOUNT = '123456789012';
-const ORIGINAL_OWNER = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
-const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
 const DURATIONS_MS = [500, 2_000, 8_000, 30_000];
 const CALLS_RECORD_MS = 1_500;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? '5');

@@ -11,10 +11,8 @@ import { Stack } from 'aws-cdk-lib';
 import { DriftCheck, Owner, ProvisionedProductProperties } from '../lib';
 import { DRIFT } from '../lib/contract';
 import { LifecycleDriver, RESOURCE_TYPE, startLocalServices, synthesize } from '../harness';
+import { ACCOUNT } from './fixtures';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-const ACCOUNT = '123456789012';
 const SIZES = (process.env.BENCH_DRIFT_SIZES ?? '1,10,50').split(',').map(Number);
 /**
  * us-east-1 list prices (December 2026): Service Catalog bills every API call beyond 1,000 a month

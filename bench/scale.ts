@@ -37,13 +37,8 @@ import {
   synthesize,
 } from '../harness';
 import { scaleChart } from './scale-chart';
+import { ACCOUNT, ORIGINAL_OWNER, ADMIN, OPS } from './fixtures';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-const ACCOUNT = '123456789012';
-const ORIGINAL_OWNER = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const ADMIN = `arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`;
-const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
 const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
 const SIZES = (process.env.SCALE_SIZES ?? '1,50,200,400').split(',').map(Number);
 const TIME_SCALE = Number(process.env.SCALE_TIME_SCALE ?? '0.5');
