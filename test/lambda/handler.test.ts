@@ -3,7 +3,7 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
-import { CREATE_FAILED_MARKER, type FakeServiceCatalog } from '../../harness';
+import { CREATE_FAILED_MARKER, type FakeCloudFormation, type FakeServiceCatalog } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
 import { type HandlerRunner, type Props, event, runner, startWaiter, useHandlerUnderTest } from '../support/handler-events';
@@ -11,10 +11,11 @@ import { type HandlerRunner, type Props, event, runner, startWaiter, useHandlerU
 const CREATE_FAILED = CREATE_FAILED_MARKER;
 
 let fake: FakeServiceCatalog;
+let cfn: FakeCloudFormation;
 let handler: typeof Handler;
 let run: HandlerRunner;
 useHandlerUnderTest((under) => {
-  ({ fake, handler } = under);
+  ({ fake, cfn, handler } = under);
   run = runner(handler);
 });
 
@@ -174,6 +175,7 @@ describe('a record that outlasts the fast path', () => {
     const id = product('pp-long-record');
     const e = event('Create', { id, owner: ADMIN });
     fake.planNextRecord({ durationMs: 600 });
+    const asked = cfn.calls.length;
     const merged = startWaiter(e, await handler.onEvent(e));
     // The first call writes and watches until the fast path (300 ms) ends; the record is still running.
     expect(await handler.isComplete(merged)).toEqual({ IsComplete: false });
@@ -185,6 +187,8 @@ describe('a record that outlasts the fast path', () => {
     expect(result.IsComplete).toBe(true);
     expect(writes()).toHaveLength(1);
     expect(fake.callsOf('DescribeRecord').length).toBeGreaterThan(reads);
+    // CloudFormation is asked before the write and after the record, not at every waiter call between.
+    expect(cfn.calls.length - asked).toBe(2);
     expect(result).toMatchObject({ Data: { RecordId: fake.recordsOf().find((r) => r.provisionedProductId === id)?.recordId } });
     expect(state(id).owner).toBe(ADMIN);
   });
