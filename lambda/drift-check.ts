@@ -179,9 +179,8 @@ async function putBackDeclared(
       logger.warn('Restore not made in this check: the product stayed busy or the write lease held; the next check tries again', at);
       return 'drifted';
     }
-    const lease = await ledgerCall('take the write lease', () =>
-      takeWriteLease(ref, declaredBy, Date.now() + timing.writeLeaseMs, options.run),
-    );
+    const until = Date.now() + timing.writeLeaseMs;
+    const lease = await ledgerCall('take the write lease', () => takeWriteLease(ref, declaredBy, until, options.run));
     if (lease.kind === 'superseded') {
       logger.info('Restore not made: a deploy of this resource started, and it decides the values', {
         ...at,
@@ -194,7 +193,7 @@ async function putBackDeclared(
       continue;
     }
     try {
-      written = await writeProperties(change);
+      written = await writeProperties(change, until - timing.writeLeaseMs / 4);
     } catch (e) {
       if (errorName(e) !== 'InvalidStateException' && !isTransient(e)) {
         logger.error('Restore rejected by Service Catalog', { ...at, properties: write, error: e as Error });

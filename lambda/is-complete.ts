@@ -106,11 +106,20 @@ async function applyAndWait(event: IsCompleteEvent, change: PlannedChange): Prom
   if (!(await awaitTurn(slot))) return { IsComplete: false, waitingFor: WAITING_FOR.writeTurn(slot) };
   // Within the window after the write's turn (onEvent's end, alone), poll here; after it, check once per waiter call.
   const deadline = Math.max(Date.now(), Math.max(event.PlannedAt ?? 0, slot) + timing.fastPathWindowMs);
-  if (event.RequestType === 'Create' && !(await writtenAlready(event, change, slot))) {
-    const status = await createStatus(event);
-    if (!createStands(status)) return undoCreate(event, change, status, deadline);
-  }
-  const written = await writeUntilAccepted(event, change, deadline);
+  // A Create checks with CloudFormation before its write; a later call whose write the ledger knows
+  // only watches (and should the ledger not know it under the lease after all, checks first).
+  const known =
+    event.RequestType === 'Create' && (await writtenAlready(event, change, slot))
+      ? await writeUntilAccepted(event, change, deadline, true)
+      : 'not-known';
+  let written: WriteOutcome;
+  if (known === 'not-known') {
+    if (event.RequestType === 'Create') {
+      const status = await createStatus(event);
+      if (!createStands(status)) return undoCreate(event, change, status, deadline);
+    }
+    written = await writeUntilAccepted(event, change, deadline);
+  } else written = known;
   if (!written || written === 'lease-held') {
     return { IsComplete: false, waitingFor: written ? WAITING_FOR.lease(event.RequestId) : WAITING_FOR.busyProduct() };
   }
@@ -174,7 +183,8 @@ async function watchRecord(change: PlannedChange, written: { recordId: string; s
       return { IsComplete: false, waitingFor: WAITING_FOR.unreadableRecord(written.recordId, errorName(e)) };
     }
   }
-  for (let polls = 0; ; polls++) {
+  // A record read just now counts as this invocation's first poll.
+  for (let polls = written.status === RECORD_NOT_READ ? 1 : 0; ; polls++) {
     const status = record.status;
     switch (recordOutcome(status)) {
       case 'succeeded':
@@ -223,14 +233,23 @@ async function readRecordOrFail(change: PlannedChange, recordId: string): Promis
  * waiter. Returns the record, 'product-gone' on a Delete whose product was terminated meanwhile,
  * or undefined to keep waiting.
  */
+type WriteOutcome = { recordId: string; status: string } | 'product-gone' | 'lease-held' | undefined;
+async function writeUntilAccepted(event: IsCompleteEvent, change: PlannedChange, deadline: number): Promise<WriteOutcome>;
 async function writeUntilAccepted(
   event: IsCompleteEvent,
   change: PlannedChange,
   deadline: number,
-): Promise<{ recordId: string; status: string } | 'product-gone' | 'lease-held' | undefined> {
+  knownOnly: true,
+): Promise<WriteOutcome | 'not-known'>;
+async function writeUntilAccepted(
+  event: IsCompleteEvent,
+  change: PlannedChange,
+  deadline: number,
+  knownOnly = false,
+): Promise<WriteOutcome | 'not-known'> {
   for (let attempts = 0; ; attempts++) {
     try {
-      const written = await fencedWrite(event, change);
+      const written = await fencedWrite(event, change, knownOnly);
       if (written !== 'lease-held') return written;
       const delay = nextPollDelay(Date.now(), deadline, timing.pollIntervalMs, attempts + 1);
       if (delay === undefined) return written;
@@ -257,11 +276,18 @@ async function writeUntilAccepted(
 /**
  * One write call, under the resource's write lease: only while this request is the resource's
  * latest (else it is skipped, and the event fails saying so), and never while an older request's
- * call may still be on its way. 'lease-held' when another request holds the lease.
+ * call may still be on its way. 'lease-held' when another request holds the lease. With
+ * `knownOnly`, only the record of a write the ledger knows: 'not-known' (nothing sent) when it
+ * knows none, so that the caller makes its checks before writing.
  */
-async function fencedWrite(event: IsCompleteEvent, change: PlannedChange): Promise<{ recordId: string; status: string } | 'lease-held'> {
+async function fencedWrite(
+  event: IsCompleteEvent,
+  change: PlannedChange,
+  knownOnly: boolean,
+): Promise<{ recordId: string; status: string } | 'lease-held' | 'not-known'> {
   const ref = refOf(event);
-  const lease = await ledgerCall('take the write lease', () => takeWriteLease(ref, event.RequestId, Date.now() + timing.writeLeaseMs));
+  const until = Date.now() + timing.writeLeaseMs;
+  const lease = await ledgerCall('take the write lease', () => takeWriteLease(ref, event.RequestId, until));
   if (lease.kind === 'superseded') {
     const latest = {
       latestRequestId: lease.resource.latestRequestId ?? '(unknown)',
@@ -285,7 +311,9 @@ async function fencedWrite(event: IsCompleteEvent, change: PlannedChange): Promi
   }
   let accepted: { recordId: string; status: string } | undefined;
   try {
-    accepted = await writeProperties(change);
+    if (knownOnly) return 'not-known';
+    // The call must end well before the lease can lapse, however long taking it took.
+    accepted = await writeProperties(change, until - timing.writeLeaseMs / 4);
     return accepted;
   } finally {
     const written = accepted?.recordId ? { token: change.IdempotencyToken, recordId: accepted.recordId } : undefined;

@@ -115,9 +115,22 @@ export async function readProduct(
   };
 }
 
-/** Calls UpdateProvisionedProductProperties with the planned change; returns the record it started. */
-export async function writeProperties(change: PlannedChange): Promise<{ recordId: string; status: string }> {
-  const bound = AbortSignal.timeout(writeCallBoundMs);
+/**
+ * Calls UpdateProvisionedProductProperties with the planned change; returns the record it started.
+ * The call ends (answered, or given up as a TimeoutError) within half the write lease and by
+ * `endBy` (epoch ms): a call that would have too little time is not made.
+ */
+export async function writeProperties(change: PlannedChange, endBy: number): Promise<{ recordId: string; status: string }> {
+  const boundMs = Math.min(writeCallBoundMs, Math.floor(endBy - Date.now()));
+  if (boundMs < writeCallBoundMs / 5) {
+    throw Object.assign(
+      new Error(
+        `Not sent: only ${Math.max(0, boundMs)} ms of the write lease (WRITE_LEASE_MS) were left for UpdateProvisionedProductProperties`,
+      ),
+      { name: 'TimeoutError' },
+    );
+  }
+  const bound = AbortSignal.timeout(boundMs);
   try {
     const out = await writeClient.send(
       new UpdateProvisionedProductPropertiesCommand({
@@ -131,9 +144,9 @@ export async function writeProperties(change: PlannedChange): Promise<{ recordId
     return { recordId: out.RecordId ?? '', status: out.Status ?? '' };
   } catch (e) {
     // Our own bound, not the service's answer: "not now", like any timeout (isTransient).
-    if (bound.aborted) {
+    if (bound.aborted && errorName(e) === 'AbortError') {
       throw Object.assign(
-        new Error(`UpdateProvisionedProductProperties had no answer within ${writeCallBoundMs} ms, half the write lease (WRITE_LEASE_MS)`),
+        new Error(`UpdateProvisionedProductProperties had no answer within ${boundMs} ms, its share of the write lease (WRITE_LEASE_MS)`),
         { name: 'TimeoutError', cause: e },
       );
     }

@@ -302,7 +302,8 @@ interface Stats {
   /**
    * A value a late copy of a request answered FAILED wrote, which the resource's next request then
    * tried to put back and could not: its failure, which CloudFormation shows, names the product and
-   * its true prior (the user is told what to restore), and nothing wrote after it. Counted apart.
+   * its true prior (the user is told what to restore), nothing wrote after it, and no Delete of a
+   * resource on that product succeeded after it. Counted apart.
    */
   lateCopyThenRestoreFailedReported: number;
   /** A launch role a late copy set on a product that had none: Service Catalog cannot clear it, and the handler said so. */
@@ -521,9 +522,26 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       })
       .filter((l) => l.level === 'WARN' && l.key === 'LAUNCH_ROLE' && l.message?.startsWith('No prior value to restore'));
     const failures = driver.history.filter((h) => h.Status === 'FAILED');
-    /** Whether a failure CloudFormation took (of a request sent after `since`) names the product and `what`. */
-    const reported = (id: string, what: string, since = -Infinity): boolean =>
-      failures.some((h) => h.sentAt > since && h.Reason.includes(`provisioned product ${id} `) && h.Reason.includes(what));
+    /** Whether a failure CloudFormation took names the product and `what`. */
+    const reported = (id: string, what: string): boolean =>
+      failures.some((h) => h.Reason.includes(`provisioned product ${id} `) && h.Reason.includes(what));
+    /**
+     * Whether a failure of a request sent after `since` names the product and `what`, and no Delete
+     * of a resource on that product succeeded after it (which should have put the prior back).
+     */
+    const reportedAndLeft = (id: string, what: string, since: number): boolean => {
+      const last = failures
+        .filter((h) => h.sentAt > since && h.Reason.includes(`provisioned product ${id} `) && h.Reason.includes(what))
+        .at(-1);
+      if (!last) return false;
+      return !driver.history.some(
+        (h) =>
+          h.sentAt > last.sentAt &&
+          h.Status === 'SUCCESS' &&
+          h.RequestType === 'Delete' &&
+          decodePhysicalId(h.PhysicalResourceId)?.productId === id,
+      );
+    };
     // A restore the waiter gave up on fails with the framework's bare "Operation timed out"; the
     // prior values are then only in the physical id CloudFormation shows with the DELETE_FAILED.
     const timedOutRestores = driver.history
@@ -588,7 +606,7 @@ async function runSequence(spec: SequenceSpec, counting: boolean): Promise<Outco
       const placing = placed.get(write.recordId);
       if (!placing?.late) return undefined;
       const what = key === 'OWNER' ? `prior owner ${prior}` : `prior launch role ${prior || '(none)'}`;
-      return { late: placing.late, excused: placing.answeredFailed === true && reported(id, what, write.createdAt) };
+      return { late: placing.late, excused: placing.answeredFailed === true && reportedAndLeft(id, what, write.createdAt) };
     };
     let changedByLateCopy = 0;
     let lateThenReported = 0;

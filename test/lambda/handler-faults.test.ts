@@ -191,12 +191,12 @@ describe('the write call stays inside its write lease (WRITE_LEASE_MS 500 ms her
   });
 
   test('a write whose answer does not come within half the lease is abandoned and sent again with the same token, never left on its way', async () => {
-    const fresh = await loadHandler(services, {});
+    const fresh = await loadHandler(services, { FAST_PATH_WINDOW_MS: '1000' });
     const id = product();
     const merged = await planned(event('Create', { id, owner: ADMIN }), fresh);
     fake.setLatency('UpdateProvisionedProductProperties', 5_000);
     try {
-      // The fast path (300 ms) outlasts one bounded call (250 ms): isComplete gives the call up and returns to the waiter.
+      // The fast path (1 s here) outlasts several bounded calls (250 ms each): isComplete gives each up, then returns to the waiter.
       expect(await fresh.isComplete(merged)).toEqual({ IsComplete: false });
     } finally {
       fake.setLatency('UpdateProvisionedProductProperties', 0);

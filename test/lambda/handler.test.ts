@@ -174,7 +174,7 @@ describe('a record that outlasts the fast path', () => {
   test("the waiter's later calls watch the record the first call started, without sending the write again", async () => {
     const id = product('pp-long-record');
     const e = event('Create', { id, owner: ADMIN });
-    fake.planNextRecord({ durationMs: 600 });
+    fake.planNextRecord({ durationMs: 1_000 });
     const asked = cfn.calls.length;
     const merged = startWaiter(e, await handler.onEvent(e));
     // The first call writes and watches until the fast path (300 ms) ends; the record is still running.

@@ -38,3 +38,20 @@ test('an error is named by its code; anything else by its type', () => {
   expect(errorName('boom')).toBe('string');
   expect(errorName(undefined)).toBe('undefined');
 });
+
+test('a write with too little of its lease left is not sent, and fails as a timeout, which is "not now"', async () => {
+  const { writeProperties } = await import('../../lambda/service-catalog');
+  const change = {
+    ProductId: 'pp-x',
+    Properties: { OWNER: 'arn:aws:iam::123456789012:role/A' },
+    IdempotencyToken: 't',
+    Purpose: 'apply' as const,
+    Priors: { OWNER: '', LAUNCH_ROLE: '' },
+  };
+  const failure = await writeProperties(change, Date.now() + 1).catch((e: unknown) => e);
+  expect(failure).toMatchObject({
+    name: 'TimeoutError',
+    message: expect.stringMatching(/^Not sent: only \d+ ms of the write lease \(WRITE_LEASE_MS\) were left/) as unknown,
+  });
+  expect(isTransient(failure)).toBe(true);
+});
