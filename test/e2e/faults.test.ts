@@ -209,7 +209,7 @@ test('a cleanup Delete that fails on a transient read names the product and its 
 });
 
 describe('the handler dying between its write and its response', () => {
-  test('isComplete crashes after the write: the framework invokes it again with the same event, and the write is applied once', async () => {
+  test('isComplete crashes after the write: the framework invokes it again with the same event, which watches the record the ledger says the first started, and the write is sent once', async () => {
     const driver = driverFor('pp-alpha', ADMIN);
     driver.crash({ fn: 'isComplete', when: 'after-work' });
     const created = await driver.create();
@@ -218,8 +218,7 @@ describe('the handler dying between its write and its response', () => {
     expect(isCompletes[0].outcome).toBe('crashed-after-work');
     expect(isCompletes.slice(1).every((i) => i.outcome === 'ok')).toBe(true);
     const writes = fake().callsOf('UpdateProvisionedProductProperties');
-    expect(writes.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(writes.map((c) => c.input?.IdempotencyToken)).size).toBe(1);
+    expect(writes).toHaveLength(1);
     expect(fake().writesApplied('pp-alpha')).toBe(1);
     expect(created.Data?.RecordId).toBe(fake().product('pp-alpha')?.lastRecordId);
     expect(state('pp-alpha')).toEqual({ owner: ADMIN, launchRole: LAUNCH_A });

@@ -3,6 +3,7 @@
  * on 127.0.0.1 reached through the real SDK client. Each test names the situation and asserts the
  * product's resulting owner and launch role, and the calls made.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CREATE_FAILED_MARKER, type FakeCloudFormation, type FakeServiceCatalog } from '../../harness';
 import { ACCOUNT, ADMIN, ALICE, LAUNCH_A, LAUNCH_B, OPS } from '../support/fixtures';
 import type * as Handler from '../../lambda/index';
@@ -182,8 +183,12 @@ describe('a record that outlasts the fast path', () => {
     const writes = () => fake.callsOf('UpdateProvisionedProductProperties').filter((c) => c.input?.ProvisionedProductId === id);
     expect(writes()).toHaveLength(1);
     const reads = fake.callsOf('DescribeRecord').length;
+    // The waiter's later calls, a (compressed) query interval apart, until the record has finished.
     let result = await handler.isComplete(merged);
-    for (let i = 0; i < 50 && !result.IsComplete; i++) result = await handler.isComplete(merged);
+    for (let i = 0; i < 100 && !result.IsComplete; i++) {
+      await sleep(50);
+      result = await handler.isComplete(merged);
+    }
     expect(result.IsComplete).toBe(true);
     expect(writes()).toHaveLength(1);
     expect(fake.callsOf('DescribeRecord').length).toBeGreaterThan(reads);
