@@ -175,13 +175,9 @@ async function awaitTurn(slot: number): Promise<boolean> {
 async function watchRecord(change: PlannedChange, written: { recordId: string; status: string }, deadline: number): Promise<WaitOutcome> {
   let record: { status: string; errors?: RecordError[] } = { status: written.status };
   if (written.status === RECORD_NOT_READ) {
-    try {
-      record = await readRecordOrFail(change, written.recordId);
-    } catch (e) {
-      if (e instanceof ReportedError) throw e;
-      logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
-      return { IsComplete: false, waitingFor: WAITING_FOR.unreadableRecord(written.recordId, errorName(e)) };
-    }
+    const read = await readRecordOrWait(change, written.recordId);
+    if ('waitingFor' in read) return read;
+    record = read;
   }
   // A record read just now counts as this invocation's first poll.
   for (let polls = written.status === RECORD_NOT_READ ? 1 : 0; ; polls++) {
@@ -207,13 +203,23 @@ async function watchRecord(change: PlannedChange, written: { recordId: string; s
       return { IsComplete: false, waitingFor: WAITING_FOR.record(written.recordId, status) };
     }
     await sleep(delay);
-    try {
-      record = await readRecordOrFail(change, written.recordId);
-    } catch (e) {
-      if (e instanceof ReportedError) throw e;
-      logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
-      return { IsComplete: false, waitingFor: WAITING_FOR.unreadableRecord(written.recordId, errorName(e)) };
-    }
+    const read = await readRecordOrWait(change, written.recordId);
+    if ('waitingFor' in read) return read;
+    record = read;
+  }
+}
+
+/** DescribeRecord, or, when it fails for now, where the waiter's next call goes on. */
+async function readRecordOrWait(
+  change: PlannedChange,
+  recordId: string,
+): Promise<{ status: string; errors: RecordError[] } | { IsComplete: false; waitingFor: string }> {
+  try {
+    return await readRecordOrFail(change, recordId);
+  } catch (e) {
+    if (e instanceof ReportedError) throw e;
+    logger.warn('DescribeRecord failed for now; waiting', { error: e as Error });
+    return { IsComplete: false, waitingFor: WAITING_FOR.unreadableRecord(recordId, errorName(e)) };
   }
 }
 
